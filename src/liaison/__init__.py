@@ -1,0 +1,3 @@
+"""Liaison: an open platform for cross-border law-enforcement cooperation."""
+
+__version__ = "0.1.0"

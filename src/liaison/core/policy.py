@@ -1,0 +1,286 @@
+"""Every access decision, in one place.
+
+Deny by default: a function returns ``Decision(allowed=True, …)`` only on an explicit rule, and
+every decision carries the reason a user or auditor reads. List queries filter with the same
+functions (or with the SQL helpers here that express the same rule), never with rules of their own.
+
+Sections: capabilities by role · partner frameworks and accreditation · records and hit/no-hit ·
+administration and audit · (capabilities add their own sections below, one idea each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from liaison.core.actor import Actor, Role
+from liaison.core.agencies import PartnerFramework
+from liaison.core.errors import PermissionDenied
+from liaison.core.markings import Classification, HandlingCode, Markings
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to "may this actor do this to this thing?", with the reason why."""
+
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def enforce(self) -> None:
+        """Raise PermissionDenied with the reason unless allowed."""
+        if not self.allowed:
+            raise PermissionDenied(self.reason)
+
+
+def allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def first_denial(*decisions: Decision) -> Decision:
+    """All must allow; the first refusal wins; otherwise the last reason stands."""
+    last = deny("no rule allows this")
+    for decision in decisions:
+        if not decision.allowed:
+            return decision
+        last = decision
+    return last
+
+
+# ── Capabilities by role ─────────────────────────────────────────────────────────────────────
+
+
+class Capability(StrEnum):
+    """Things a user may do, granted by role. Anything not listed is denied."""
+
+    SEARCH = "search"
+    CONTRIBUTE = "contribute"
+    CHECK = "check"
+    EXCHANGE = "exchange"
+    ISSUE_ALERT = "issue_alert"
+    HANDLE_HIT_REPORTS = "handle_hit_reports"
+    SCREEN_PASSENGERS = "screen_passengers"
+    ANALYSE = "analyse"
+    REVIEW_IDENTITY_CONFLICTS = "review_identity_conflicts"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    MANAGE_AGENCIES = "manage_agencies"
+    MANAGE_OWN_TOKENS = "manage_own_tokens"
+
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.OFFICER: frozenset(
+        {
+            Capability.SEARCH,
+            Capability.CONTRIBUTE,
+            Capability.CHECK,
+            Capability.EXCHANGE,
+            Capability.MANAGE_OWN_TOKENS,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Capability.SEARCH,
+            Capability.CONTRIBUTE,
+            Capability.EXCHANGE,
+            Capability.ANALYSE,
+            Capability.REVIEW_IDENTITY_CONFLICTS,
+            Capability.MANAGE_OWN_TOKENS,
+        }
+    ),
+    Role.PIU_OPERATOR: frozenset(
+        {Capability.SCREEN_PASSENGERS, Capability.CHECK, Capability.MANAGE_OWN_TOKENS}
+    ),
+    Role.ALERT_MANAGER: frozenset(
+        {
+            Capability.ISSUE_ALERT,
+            Capability.HANDLE_HIT_REPORTS,
+            Capability.CHECK,
+            Capability.SEARCH,
+            Capability.EXCHANGE,
+            Capability.REVIEW_IDENTITY_CONFLICTS,
+            Capability.MANAGE_OWN_TOKENS,
+        }
+    ),
+    Role.DPO: frozenset({Capability.VIEW_AUDIT, Capability.MANAGE_OWN_TOKENS}),
+    Role.ADMIN: frozenset(
+        {Capability.MANAGE_USERS, Capability.MANAGE_AGENCIES, Capability.MANAGE_OWN_TOKENS}
+    ),
+}
+
+# Capabilities that let a user see personal data; refused to agencies that may not receive it.
+PERSONAL_DATA_CAPABILITIES = frozenset(
+    {
+        Capability.SEARCH,
+        Capability.CONTRIBUTE,
+        Capability.CHECK,
+        Capability.ISSUE_ALERT,
+        Capability.HANDLE_HIT_REPORTS,
+        Capability.SCREEN_PASSENGERS,
+        Capability.ANALYSE,
+        Capability.REVIEW_IDENTITY_CONFLICTS,
+    }
+)
+
+
+def can(actor: Actor, capability: Capability) -> Decision:
+    """May the actor use this capability at all (before looking at any particular object)?"""
+    granting = sorted(r.value for r in actor.roles if capability in ROLE_CAPABILITIES.get(r, ()))
+    if not granting:
+        return deny(f"none of your roles grants {capability.value}")
+    if capability is Capability.MANAGE_AGENCIES and not actor.is_hub:
+        return deny("only the hub's administrators manage agencies and partner frameworks")
+    return allow(f"granted by role {granting[0]}")
+
+
+def capabilities(actor: Actor) -> frozenset[Capability]:
+    """Everything the actor may do; the UI shows only these."""
+    return frozenset(c for c in Capability if can(actor, c).allowed)
+
+
+# ── Partner frameworks and accreditation ────────────────────────────────────────────────────
+
+
+def framework_allows_personal_data(
+    framework: PartnerFramework, personal_data_basis: str | None = None
+) -> Decision:
+    """Personal data only where an agreement or adequacy decision exists (Reg. 2016/794 Art. 25).
+
+    A working arrangement never allows personal data (Art. 23(4)); an international organisation
+    receives it only when the agreement that allows it is recorded on the agency.
+    """
+    if framework is PartnerFramework.THIRD_COUNTRY_WORKING_ARRANGEMENT:
+        return deny("a working arrangement allows no personal data")
+    if framework is PartnerFramework.INTERNATIONAL_ORGANISATION:
+        if personal_data_basis:
+            return allow(f"international organisation under {personal_data_basis}")
+        return deny("no agreement allowing personal data is recorded for this organisation")
+    return allow(f"{framework.label} may receive personal data")
+
+
+def within_accreditation(accreditation: Classification, classification: Classification) -> Decision:
+    """Nothing above the recipient's accreditation level."""
+    if classification > accreditation:
+        return deny(
+            f"classified {classification.name} but accredited only up to {accreditation.name}"
+        )
+    return allow(f"{classification.name} is within accreditation {accreditation.name}")
+
+
+def can_receive(
+    *,
+    framework: PartnerFramework,
+    accreditation: Classification,
+    personal_data_basis: str | None,
+    classification: Classification,
+    contains_personal_data: bool,
+) -> Decision:
+    """May an agency receive information with this classification and content?"""
+    decisions = [within_accreditation(accreditation, classification)]
+    if contains_personal_data:
+        decisions.append(framework_allows_personal_data(framework, personal_data_basis))
+    return first_denial(*decisions)
+
+
+# ── Records: full, hit/no-hit or nothing ────────────────────────────────────────────────────
+
+
+class Visibility(StrEnum):
+    """How much of a record a viewer gets."""
+
+    FULL = "full"
+    HIT_ONLY = "hit_only"  # that a match exists, its strength, owner and markings
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDecision:
+    visibility: Visibility
+    reason: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.visibility is not Visibility.NONE
+
+
+def record_visibility(
+    actor: Actor,
+    markings: Markings,
+    *,
+    personal_data: bool,
+    minor: bool = False,
+) -> RecordDecision:
+    """What may this actor see of a record owned by ``markings.owner_agency_id``?
+
+    Owners see their records in full. Others learn only that a match exists (hit/no-hit) and
+    ask the owner for details. Minors' records are hit/no-hit only even inside searches that
+    would otherwise show more (Reg. 2016/794 Art. 30(3)); H2 data is not disseminated; agencies
+    under a working arrangement never see personal data; nothing above accreditation is shown.
+    """
+    if not (can(actor, Capability.SEARCH) or can(actor, Capability.CHECK)):
+        return RecordDecision(Visibility.NONE, "your roles do not include searching records")
+    fits = within_accreditation(actor.accreditation, markings.classification)
+    if not fits:
+        return RecordDecision(Visibility.NONE, fits.reason)
+    if personal_data and not actor.personal_data_allowed:
+        return RecordDecision(
+            Visibility.NONE, f"your agency's framework ({actor.framework.label}) excludes personal data"
+        )
+    if markings.owner_agency_id == actor.agency_id:
+        return RecordDecision(Visibility.FULL, "your agency owns this record")
+    if minor:
+        return RecordDecision(Visibility.HIT_ONLY, "records of minors are hit/no-hit only")
+    if markings.handling is HandlingCode.H2:
+        return RecordDecision(
+            Visibility.HIT_ONLY, "H2: not to be disseminated without the provider's permission"
+        )
+    return RecordDecision(
+        Visibility.HIT_ONLY, "another agency owns this record: details on request to the owner"
+    )
+
+
+def can_change_record(actor: Actor, owner_agency_id: str) -> Decision:
+    """Only the data owner changes or deletes its records."""
+    contribute = can(actor, Capability.CONTRIBUTE)
+    if not contribute:
+        return contribute
+    if owner_agency_id != actor.agency_id:
+        return deny("only the data owner may change or delete this record")
+    return allow("your agency owns this record")
+
+
+# ── Administration and audit ────────────────────────────────────────────────────────────────
+
+
+def can_manage_users_of(actor: Actor, agency_id: str) -> Decision:
+    """Administrators manage their own agency's users; the hub's administrators manage all."""
+    granted = can(actor, Capability.MANAGE_USERS)
+    if not granted:
+        return granted
+    if agency_id == actor.agency_id:
+        return allow("administrator of this agency")
+    if actor.is_hub:
+        return allow("hub administrator")
+    return deny("administrators manage only their own agency's users")
+
+
+def audit_scope(actor: Actor) -> Decision:
+    """May the actor read the audit trail, and whose? (``reason`` names the scope)."""
+    granted = can(actor, Capability.VIEW_AUDIT)
+    if not granted:
+        return granted
+    if actor.is_hub:
+        return allow("all agencies (hub data protection officer)")
+    return allow("your agency only")
+
+
+def audit_agency_filter(actor: Actor) -> str | None:
+    """The agency id audit queries are limited to, or None for all (hub DPO). Deny → raises."""
+    audit_scope(actor).enforce()
+    return None if actor.is_hub else actor.agency_id

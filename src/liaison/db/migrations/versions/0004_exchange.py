@@ -1,0 +1,20 @@
+"""exchange: tables of this capability.
+
+Revision ID: 0004_exchange
+Revises: 0003_entities
+"""
+
+from __future__ import annotations
+
+revision = "0004_exchange"
+down_revision = "0003_entities"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """The capability's tables are added here with the capability."""
+
+
+def downgrade() -> None:
+    """Nothing to undo until the capability adds tables."""
