@@ -192,7 +192,10 @@ def verify(session: Session) -> Verification:
     for entry in _rows(session):
         if entry.seq != expected_seq:
             return Verification(
-                False, checked, expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})"
+                False,
+                checked,
+                expected_seq,
+                f"entry {expected_seq} is missing (next is {entry.seq})",
             )
         if entry.prev_hash != expected_prev:
             return Verification(False, checked, entry.seq, "previous-hash link does not match")

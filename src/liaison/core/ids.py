@@ -1,4 +1,7 @@
-"""Sortable, opaque identifiers (ULID: 48-bit millisecond time + 80 random bits, Crockford base32)."""
+"""Sortable, opaque identifiers.
+
+ULIDs: 48-bit millisecond time and 80 random bits, in Crockford base32.
+"""
 
 from __future__ import annotations
 

@@ -32,8 +32,10 @@ HANDLING_MEANINGS: dict[HandlingCode, str] = {
         "This information may only be used for the purpose of preventing and combating crimes "
         "in line with the ER and any other applicable law."
     ),
-    HandlingCode.H1: "Not to be disclosed in judicial proceedings without the permission of the provider.",
-    HandlingCode.H2: "Not to be disseminated without the permission of the provider.",
+    HandlingCode.H1: (
+        "Not to be disclosed in judicial proceedings without the permission of the provider."
+    ),
+    HandlingCode.H2: ("Not to be disseminated without the permission of the provider."),
     HandlingCode.H3: "Other restrictions and comments",
 }
 
@@ -214,7 +216,9 @@ def crime_areas(path: Path | None = None) -> dict[str, str]:
         code, _, label = line.partition("\t")
         code = code.strip()
         if not code.replace("_", "").isalnum():
-            raise ValueError(f"{path}:{number}: crime-area code {code!r} must be letters, digits, _")
+            raise ValueError(
+                f"{path}:{number}: crime-area code {code!r} must be letters, digits, _"
+            )
         areas[code] = label.strip() or code.replace("_", " ")
     if not areas:
         raise ValueError(f"{path}: no crime areas listed")

@@ -230,7 +230,8 @@ def record_visibility(
         return RecordDecision(Visibility.NONE, fits.reason)
     if personal_data and not actor.personal_data_allowed:
         return RecordDecision(
-            Visibility.NONE, f"your agency's framework ({actor.framework.label}) excludes personal data"
+            Visibility.NONE,
+            f"your agency's framework ({actor.framework.label}) excludes personal data",
         )
     if markings.owner_agency_id == actor.agency_id:
         return RecordDecision(Visibility.FULL, "your agency owns this record")

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO_SESSION_KEY = "demo-session-key-not-for-production"  # noqa: S105 - the refused default
+DEMO_SESSION_KEY = "demo-session-key-not-for-production"
 # 32 zero bytes, base64: the refused demo data key.
 DEMO_DATA_KEY = base64.b64encode(bytes(32)).decode()
 

@@ -78,7 +78,11 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
     )
-    op.execute(sa.text(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{GENESIS}')"))
+    op.execute(
+        sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :genesis)").bindparams(
+            genesis=GENESIS
+        )
+    )
     triggers = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRES_TRIGGERS
     for statement in triggers:
         op.execute(sa.text(statement))

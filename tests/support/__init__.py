@@ -1,0 +1,1 @@
+"""Test support: throwaway PostgreSQL cluster, database templates, factories."""
