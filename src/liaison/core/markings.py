@@ -41,7 +41,7 @@ HANDLING_MEANINGS: dict[HandlingCode, str] = {
 
 
 class Classification(IntEnum):
-    """Security classification levels, ordered: an agency accredited to a level receives up to it."""
+    """Security classification levels, ordered: accreditation to a level admits everything below."""
 
     UNCLASSIFIED = 0
     RESTRICTED = 1

@@ -71,7 +71,8 @@ def current_web_session(request: Request, session: SessionDep, settings: Setting
     web = resolve_web_session(session, secret, settings=settings) if secret else None
     if web is None:
         raise NotAuthenticated("please sign in")
-    request.state.web_session = web
+    # Plain values for the templates: the row may be expired by a rollback before an error page.
+    request.state.csrf_token = web.csrf_token
     return web
 
 

@@ -27,11 +27,10 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the signed-in actor's navigation and CSRF token."""
     actor: Actor | None = getattr(request.state, "actor", None)
-    web = getattr(request.state, "web_session", None)
     base: dict[str, Any] = {
         "actor": actor,
         "nav": nav_for(actor) if actor else [],
-        "csrf_token": web.csrf_token if web is not None else "",
+        "csrf_token": getattr(request.state, "csrf_token", ""),
     }
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status)
