@@ -64,7 +64,6 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest attachment")
     hit_report_deadline_hours: int = Field(12, ge=1, description="SIRENE answer deadline")
     hub_copy: bool = Field(False, description="the hub agency may read every message")
-    demo_persons: int = Field(2000, ge=100, description="size of the demo's synthetic world")
 
     @model_validator(mode="after")
     def _refuse_defaults(self) -> Settings:
