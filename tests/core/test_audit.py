@@ -123,3 +123,31 @@ def test_cli_verify_exit_codes(db: Database, monkeypatch: pytest.MonkeyPatch) ->
     get_settings.cache_clear()
     assert broken.exit_code == 1
     assert "entry 4" in broken.output
+
+
+def test_concurrent_writers_keep_one_chain(db: Database) -> None:
+    """Appends from several connections at once serialise on the chain head: no fork, no gap."""
+    import threading
+
+    with db.session() as s:
+        actor = actor_of(user(s, agency(s, "FR-PN"), Role.OFFICER))
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with db.session() as s:
+                    audit.record(s, actor, "record.read", object_id=f"{n}-{i}")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session() as s:
+        result = audit.verify(s)
+    assert result.ok, result.describe()
+    assert result.checked == 60
