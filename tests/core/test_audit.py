@@ -138,7 +138,7 @@ def test_concurrent_writers_keep_one_chain(db: Database) -> None:
             for i in range(15):
                 with db.session() as s:
                     audit.record(s, actor, "record.read", object_id=f"{n}-{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
