@@ -6,13 +6,13 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from tests.support.factories import agency, user
+from tests.support.web import bearer, make_app
 
 from liaison.core.actor import Role
 from liaison.core.agencies import PartnerFramework
 from liaison.core.settings import Settings
 from liaison.db.engine import Database
-from tests.support.factories import agency, user
-from tests.support.web import bearer, make_app
 
 
 def _fuzz(operation: Any, headers: dict[str, str]) -> None:
