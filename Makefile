@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_PATHS := $(wildcard src tests benchmarks)
 
 .PHONY: demo test lint typecheck pytest bench lock browser clean
 
@@ -19,8 +20,8 @@ demo: $(STAMP)
 
 ## Run every quality gate and the whole suite (SQLite, PostgreSQL, browser).
 test: $(STAMP) browser
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy --strict src
 	$(BIN)/pytest -n 2 --dist loadgroup
 
@@ -32,8 +33,8 @@ browser:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check $(LINT_PATHS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
