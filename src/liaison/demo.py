@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from liaison.core.settings import Settings
 from liaison.db.engine import Database
@@ -13,10 +15,19 @@ from liaison.db.migrate import upgrade
 from liaison.identity.administration import create_agency
 from liaison.identity.model import User
 from liaison.identity.passwords import hash_password
+from liaison.synth import write_world
 from liaison.synth.agencies import AGENCIES, DEMO_PASSWORD, USERS
 
-# Capabilities that put their share of the synthetic world into the demo database, in flow order.
+# Capabilities that put their share of the synthetic world into the demo database, in flow order;
+# each reads the world written to ``demo_world_dir``.
 DEMO_SEEDERS = ("liaison.entities.demo", "liaison.exchange.demo", "liaison.alerts.demo")
+
+
+def demo_world_dir(settings: Settings) -> Path:
+    """Where the demo writes its synthetic world: beside the SQLite file."""
+    url = make_url(settings.database_url)
+    base = Path(url.database).parent if url.database else Path("var")
+    return base / "demo-world"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,9 @@ def seed_demo(settings: Settings, *, persons: int, seed: int, console: Console) 
                 (user_spec.username, f"{user_spec.agency_code} · {', '.join(user_spec.roles)}")
             )
     console.print(f"seeded {len(AGENCIES)} agencies and {len(USERS)} users")
+    world_dir = demo_world_dir(settings)
+    summary = write_world(world_dir, persons=persons, seed=seed)
+    console.print(f"synthetic world in {world_dir}: {summary}")
     for name in DEMO_SEEDERS:
         try:
             module = importlib.import_module(name)
