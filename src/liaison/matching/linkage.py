@@ -1,0 +1,143 @@
+"""Deduplicate one set of records or link two: train, block, score, cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from liaison.matching.index import Index
+from liaison.matching.record import Prepared
+from liaison.matching.scoring import PRESETS, MatchModel, MatchResult, Thresholds, default_model
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Linkage:
+    """Scored pairs at or above the threshold, and (for deduplication) clusters."""
+
+    pairs: list[MatchResult]
+    clusters: dict[str, str]
+
+
+# Training rounds: pairs blocked on one kind of key, and the features that kind of key decides.
+TRAINING_RULES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("dd:", frozenset({"birth_date"})),
+    ("nn:", frozenset({"name"})),
+)
+
+
+def train(index: Index, *, sample: int = 100_000, seed: int = 1) -> MatchModel:
+    """Estimate u from random pairs and m by EM per blocking rule, on the data in ``index``."""
+    model = index.model
+    records = [r for i, r in enumerate(index.records) if i not in index.removed]
+    model.estimate_u(records, seed=seed)
+    priors = []
+    for prefix, decided in TRAINING_RULES:
+        pairs = index.sample_pairs(prefix, limit=sample, seed=seed)
+        if len(pairs) >= 100:
+            priors.append(model.estimate_m(pairs, exclude=decided))
+    index.refresh_frequencies()
+    return model
+
+
+def _clusters(refs: Sequence[str], pairs: Sequence[MatchResult]) -> dict[str, str]:
+    parent = {ref: ref for ref in refs}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in pairs:
+        a, b = find(pair.left), find(pair.right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {ref: find(ref) for ref in refs}
+
+
+def dedupe(
+    records: Sequence[Prepared],
+    *,
+    threshold: float | None = None,
+    model: MatchModel | None = None,
+    estimate: bool = True,
+    progress: Progress | None = None,
+) -> Linkage:
+    """Find the records that are the same person; cluster ids are the smallest ref of a cluster."""
+    thresholds = (
+        Thresholds(threshold, min(threshold, PRESETS["dedupe"].possible))
+        if threshold
+        else PRESETS["dedupe"]
+    )
+    index = Index(model or default_model())
+    index.add_all(records)
+    candidate = list(index.pairs())
+    if estimate:
+        train(index)
+        step = max(1, len(candidate) // 100_000)
+        index.model.estimate_prior([(records[i], records[j]) for i, j in candidate[::step]])
+    results = []
+    for done, (i, j) in enumerate(candidate, start=1):
+        result = index.model.score(records[i], records[j], thresholds)
+        if result.probability >= thresholds.match:
+            results.append(result)
+        if progress is not None and done % 10_000 == 0:
+            progress(done, len(candidate))
+    return Linkage(results, _clusters([r.ref for r in records], results))
+
+
+def link(
+    left: Sequence[Prepared],
+    right: Sequence[Prepared],
+    *,
+    threshold: float | None = None,
+    model: MatchModel | None = None,
+    estimate: bool = True,
+    one_to_one: bool = False,
+    progress: Progress | None = None,
+) -> Linkage:
+    """Pairs between two sets of records that are the same person."""
+    thresholds = (
+        Thresholds(threshold, min(threshold, PRESETS["dedupe"].possible))
+        if threshold
+        else PRESETS["dedupe"]
+    )
+    index = Index(model or default_model())
+    index.add_all(right)
+    candidate: list[tuple[int, int]] = []
+    for i, record in enumerate(left):
+        candidate.extend((i, j) for j in index.candidates(record))
+    if estimate:
+        both = Index(index.model)
+        both.add_all([*left, *right])
+        train(both)
+        index.refresh_frequencies()
+        step = max(1, len(candidate) // 100_000)
+        index.model.estimate_prior([(left[i], right[j]) for i, j in candidate[::step]])
+    results = []
+    for done, (i, j) in enumerate(candidate, start=1):
+        result = index.model.score(left[i], right[j], thresholds)
+        if result.probability >= thresholds.match:
+            results.append(result)
+        if progress is not None and done % 10_000 == 0:
+            progress(done, len(candidate))
+    if one_to_one:
+        results = _best_one_to_one(results)
+    return Linkage(results, {})
+
+
+def _best_one_to_one(results: list[MatchResult]) -> list[MatchResult]:
+    """Keep each record's best partner only (when both files hold each person at most once)."""
+    results = sorted(results, key=lambda r: (-r.probability, r.left, r.right))
+    used_left: set[str] = set()
+    used_right: set[str] = set()
+    kept = []
+    for result in results:
+        if result.left in used_left or result.right in used_right:
+            continue
+        used_left.add(result.left)
+        used_right.add(result.right)
+        kept.append(result)
+    return kept
