@@ -24,6 +24,30 @@ class Comparison:
     tokens: tuple[str, ...] = ()  # agreeing name symbols, for frequency weighting
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _consonants(token: str) -> str:
+    out: list[str] = []
+    for ch in token:
+        if ch in _VOWELS or (out and out[-1] == ch):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _abjad_similarity(a: str, b: str) -> float:
+    """Arabic and Hebrew are written without short vowels: compare consonants only, and let the
+    article (al-/el-, romanised as a leading l) fall away."""
+    x, y = _consonants(a), _consonants(b)
+    candidates = [(x, y)]
+    if x.startswith("l") and not y.startswith("l"):
+        candidates.append((x[1:], y))
+    if y.startswith("l") and not x.startswith("l"):
+        candidates.append((x, y[1:]))
+    return max(JaroWinkler.normalized_similarity(p, q) for p, q in candidates if p and q)
+
+
 def _token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -32,8 +56,17 @@ def _token_similarity(a: str, b: str) -> float:
     if len(a) == 1 or len(b) == 1:
         return 0.85 if a[0] == b[0] else 0.0
     score = JaroWinkler.normalized_similarity(a, b)
-    if score < 0.93 and len(a) > 2 and len(b) > 2 and skeleton(a) == skeleton(b):
+    # Same consonant skeleton (Khokhlov / Chochlow, Mohamed / Mhmd): a romanisation variant, for
+    # parts long enough that the skeleton still says something.
+    if (
+        score < 0.93
+        and min(len(a), len(b)) >= 4
+        and len(skeleton(a)) >= 3
+        and skeleton(a) == skeleton(b)
+    ):
         score = 0.93
+    if score < 0.95 and min(len(a), len(b)) >= 3 and not (_VOWELS & set(a) and _VOWELS & set(b)):
+        score = max(score, 0.95 * _abjad_similarity(a, b))
     return score
 
 

@@ -57,6 +57,7 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
 }
 TF_LEVELS = frozenset({"exact", "equivalent", "close"})
 _FLOOR = 1e-9
+MIN_RECORDS_FOR_U = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +213,12 @@ class MatchModel:
     def estimate_u(
         self, records: Sequence[Prepared], *, samples: int = 50_000, seed: int = 1
     ) -> None:
-        """u probabilities from random pairs (almost all of which are different people)."""
-        if len(records) < 2:
+        """u probabilities from random pairs (almost all of which are different people).
+
+        Too few records give too few distinct pairs: below ``MIN_RECORDS_FOR_U`` the shipped u
+        probabilities stay.
+        """
+        if len(records) < MIN_RECORDS_FOR_U:
             return
         rng = random.Random(seed)
         pairs = []

@@ -16,11 +16,44 @@ from anyascii import anyascii
 
 # Name particles: kept for display, optional for comparison (van der Berg ~ Berg).
 PARTICLES = frozenset(
-    "al el ul bin ben ibn abu bint van von der den de del della di da dos das du la le lo los "
-    "ter ten zu y e mc mac st".split()
+    [
+        "al",
+        "el",
+        "ul",
+        "bin",
+        "ben",
+        "ibn",
+        "abu",
+        "bint",
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "dos",
+        "das",
+        "du",
+        "la",
+        "le",
+        "lo",
+        "los",
+        "ter",
+        "ten",
+        "zu",
+        "y",
+        "e",
+        "mc",
+        "mac",
+        "st",
+    ]
 )
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_APOSTROPHES = re.compile(r"['`\u2019\u02b9\u02bc]")
 
 SCRIPTS = ("latin", "cyrillic", "greek", "arabic", "han", "hangul", "hebrew", "other")
 
@@ -68,8 +101,9 @@ def to_ascii(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """ASCII tokens of a name, in order (hyphens, apostrophes and dots separate)."""
-    return [t for t in _SPLIT.split(to_ascii(text)) if t]
+    """ASCII tokens of a name, in order. Hyphens and dots separate; apostrophes join
+    (O'Brien → obrien; the soft sign romanised as ' in Koval'ski → kovalski)."""
+    return [t for t in _SPLIT.split(_APOSTROPHES.sub("", to_ascii(text))) if t]
 
 
 def content_tokens(parts: list[str]) -> list[str]:

@@ -1,0 +1,235 @@
+"""Table-driven matching cases: each feature, each script, partial and swapped dates,
+invalid identifiers, missing fields, and look-alikes that must not match."""
+
+from __future__ import annotations
+
+import pytest
+
+from liaison.matching.record import prepare
+from liaison.matching.scoring import MatchModel, Thresholds, default_model
+
+MODEL = default_model()
+# A realistic prior for a screening query among candidates (one true match in a few hundred).
+MODEL.prior = 0.003
+STRICT = Thresholds(0.9, 0.5)
+
+
+def person(**fields: str) -> dict[str, str]:
+    return fields
+
+
+SAME_PERSON = [
+    (
+        "identical",
+        person(given_name="Anna", family_name="Kowalska", dob="1984-03-02"),
+        person(given_name="Anna", family_name="Kowalska", dob="1984-03-02"),
+    ),
+    (
+        "cyrillic vs ICAO",
+        person(full_name="Щербаков Фёдор", dob="1979-05-11", nationality="RU"),
+        person(given_name="Fedor", family_name="Shcherbakov", dob="1979-05-11", nationality="RU"),
+    ),
+    (
+        "cyrillic vs German transcription",
+        person(full_name="Фёдор Щербаков", dob="1979-05-11"),
+        person(given_name="Fjodor", family_name="Schtscherbakow", dob="1979-05-11"),
+    ),
+    (
+        "greek vs ELOT",
+        person(full_name="Γεώργιος Παπαδόπουλος", dob="1966-01-20"),
+        person(given_name="Georgios", family_name="Papadopoulos", dob="1966-01-20"),
+    ),
+    (
+        "arabic vs Latin",
+        person(full_name="محمد الحسن", dob="1990-07-07"),
+        person(given_name="Mohamed", family_name="El Hassan", dob="1990-07-07"),
+    ),
+    (
+        "han vs pinyin, order",
+        person(full_name="王小明", dob="1988-12-01"),
+        person(given_name="Xiaoming", family_name="Wang", dob="1988-12-01"),
+    ),
+    (
+        "Mohammed / Muhammad",
+        person(given_name="Mohammed", family_name="Haddad", dob="1975-04-04"),
+        person(given_name="Muhammad", family_name="Haddad", dob="1975-04-04"),
+    ),
+    (
+        "nickname Sasha",
+        person(given_name="Aleksandr", family_name="Volkov", dob="1982-09-30"),
+        person(given_name="Sasha", family_name="Volkov", dob="1982-09-30"),
+    ),
+    (
+        "name order swapped",
+        person(given_name="Jan", family_name="de Vries", dob="1970-02-14"),
+        person(full_name="de Vries Jan", dob="1970-02-14"),
+    ),
+    (
+        "day/month swapped",
+        person(given_name="Paweł", family_name="Nowak", dob="1991-04-07"),
+        person(given_name="Pawel", family_name="Nowak", dob="1991-07-04"),
+    ),
+    (
+        "year off by one",
+        person(given_name="Lucía", family_name="García Pérez", dob="1993-10-21"),
+        person(given_name="Lucia", family_name="Garcia Perez", dob="1994-10-21"),
+    ),
+    (
+        "partial date",
+        person(
+            given_name="Jürgen", family_name="Müller", dob="1960-05-09", document_number="C01X00T47"
+        ),
+        person(
+            given_name="Juergen", family_name="Mueller", dob="1960", document_number="C01X00T47"
+        ),
+    ),
+    (
+        "typo plus document",
+        person(
+            given_name="Sofia",
+            family_name="Nikolaou",
+            dob="1968-07-10",
+            document_number="S67008470",
+        ),
+        person(
+            given_name="Sofia",
+            family_name="Nlkolaou",
+            dob="1968-07-10",
+            document_number="S67008470",
+        ),
+    ),
+    (
+        "phone and email carry it",
+        person(
+            given_name="Thomas", family_name="Bauer", phone="+4915118034063", email="t.bauer@gmx.de"
+        ),
+        person(
+            given_name="Tom",
+            family_name="Bauer",
+            phone="0151 18034063",
+            nationality="DE",
+            email="T.Bauer@gmx.de",
+        ),
+    ),
+]
+
+DIFFERENT_PERSONS = [
+    (
+        "same common name, other date",
+        person(given_name="Mohamed", family_name="Ali", dob="1980-01-01"),
+        person(given_name="Mohamed", family_name="Ali", dob="1995-06-17"),
+    ),
+    (
+        "same name, other documents and place",
+        person(
+            given_name="Maria",
+            family_name="Rossi",
+            dob="1975",
+            document_number="YA1234567",
+            birth_place="Roma",
+        ),
+        person(
+            given_name="Maria",
+            family_name="Rossi",
+            dob="1975-03-03",
+            document_number="YB7654321",
+            birth_place="Milano",
+        ),
+    ),
+    (
+        "different people",
+        person(given_name="Piotr", family_name="Nowak", dob="1970-01-01"),
+        person(given_name="Hans", family_name="Schmidt", dob="1970-01-01"),
+    ),
+    (
+        "shared surname only",
+        person(given_name="Anna", family_name="Ivanova", dob="1990-05-05"),
+        person(given_name="Olga", family_name="Ivanova", dob="1962-11-30"),
+    ),
+    (
+        "other sex same name",
+        person(given_name="Andrea", family_name="Costa", dob="1985-02-02", gender="F"),
+        person(given_name="Andrea", family_name="Costa", dob="1958-08-08", gender="M"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "left", "right"), SAME_PERSON, ids=[c[0] for c in SAME_PERSON])
+def test_same_person_matches(case: str, left: dict[str, str], right: dict[str, str]) -> None:
+    result = MODEL.score(prepare(left, "L"), prepare(right, "R"), STRICT)
+    assert result.band == "match", f"{case}: {result.probability:.3f} {result.explanation()}"
+
+
+@pytest.mark.parametrize(
+    ("case", "left", "right"), DIFFERENT_PERSONS, ids=[c[0] for c in DIFFERENT_PERSONS]
+)
+def test_lookalikes_do_not_match(case: str, left: dict[str, str], right: dict[str, str]) -> None:
+    result = MODEL.score(prepare(left, "L"), prepare(right, "R"), STRICT)
+    assert result.band != "match", f"{case}: {result.probability:.3f} {result.explanation()}"
+
+
+def test_explanation_names_agreeing_disagreeing_and_missing() -> None:
+    result = MODEL.score(
+        prepare(
+            person(
+                given_name="Anna", family_name="Kowalska", dob="1984-03-02", phone="+48516437243"
+            ),
+            "L",
+        ),
+        prepare(
+            person(
+                given_name="Anna", family_name="Kowalska", dob="1984-03-02", phone="+48516437244"
+            ),
+            "R",
+        ),
+    )
+    text = result.explanation()
+    assert "name agrees" in text
+    assert "phone disagrees" in text
+    assert "missing:" in text
+    assert sum(c.bits for c in result.contributions) != 0
+
+
+def test_common_names_count_for_less() -> None:
+    model = MatchModel()
+    model.token_frequency = {
+        "muhammad": 0.05,
+        "ali": 0.03,
+        "wojciech": 1e-5,
+        "brzeczyszczykiewicz": 1e-6,
+    }
+    common = model.score(
+        prepare({"full_name": "Muhammad Ali"}, "a"), prepare({"full_name": "Mohamed Ali"}, "b")
+    )
+    rare = model.score(
+        prepare({"full_name": "Wojciech Brzęczyszczykiewicz"}, "a"),
+        prepare({"full_name": "Wojciech Brzeczyszczykiewicz"}, "b"),
+    )
+    assert rare.bits > common.bits + 5
+
+
+def test_invalid_identifiers_are_kept_and_flagged() -> None:
+    p = prepare(
+        person(given_name="X", family_name="Y", iban="DE00 1234", vin="ABC", dob="31.02.1980"), "r"
+    )
+    assert p.identifiers["iban"] == "DE001234"
+    assert p.identifiers["vin"] == "ABC"
+    assert any(f.startswith("iban") for f in p.flags)
+    assert any(f.startswith("vin") for f in p.flags)
+    assert any(f.startswith("dob") for f in p.flags)
+
+
+def test_missing_fields_carry_no_weight() -> None:
+    result = MODEL.score(prepare({"full_name": "Anna Nowak"}, "a"), prepare({"dob": "1980"}, "b"))
+    assert all(c.bits == 0 for c in result.contributions)
+
+
+def test_deterministic() -> None:
+    left = prepare(SAME_PERSON[1][1], "L")
+    right = prepare(SAME_PERSON[1][2], "R")
+    assert MODEL.score(left, right) == MODEL.score(left, right)
+
+
+def test_thresholds_validated() -> None:
+    with pytest.raises(ValueError, match="thresholds"):
+        Thresholds(0.4, 0.6)

@@ -1,0 +1,121 @@
+"""Normalisation never raises and is stable; identifiers and dates follow their rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liaison.matching.dates import parse_date
+from liaison.matching.identifiers import clean, identifier_key, mrz_check, parse_mrz
+from liaison.matching.record import FIELDS, candidate_keys, prepare
+from liaison.matching.text import script_of, skeleton, to_ascii, tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_text_normalisation_never_raises_and_is_idempotent(text: str) -> None:
+    folded = to_ascii(text)
+    assert folded.isascii()
+    assert to_ascii(folded) == folded
+    for token in tokens(text):
+        assert token == token.lower()
+        skeleton(token)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=60)))
+def test_prepare_never_raises(raw: dict[str, str]) -> None:
+    prepared = prepare(raw, "x")
+    candidate_keys(prepared, query=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("Anna", "latin"),
+        ("Фёдор", "cyrillic"),
+        ("Γιώργος", "greek"),
+        ("محمد", "arabic"),
+        ("王小明", "han"),
+        ("김정은", "hangul"),
+        ("", "latin"),
+    ],
+)
+def test_script_detection(text: str, script: str) -> None:
+    assert script_of(text) == script
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("19151111", "1915-11-11"),
+        ("1971-06-24", "1971-06-24"),
+        ("24.05.1971", "1971-05-24"),
+        ("05/24/1971", "1971-05-24"),
+        ("1971", "1971"),
+        ("1971-05", "1971-05"),
+        ("12 March 1980", "1980-03-12"),
+        ("31.02.1980", None),
+        ("yesterday", None),
+        ("", None),
+        ("0000-00-00", None),
+    ],
+)
+def test_dates(raw: str, iso: str | None) -> None:
+    parsed = parse_date(raw)
+    assert (parsed.iso() if parsed else None) == iso
+
+
+def test_mrz_td3_td1_and_a_broken_check_digit() -> None:
+    td3 = parse_mrz(
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    )
+    assert td3.valid
+    assert (td3.family, td3.given, td3.number) == ("ERIKSSON", "ANNA MARIA", "L898902C3")
+    td1 = parse_mrz(
+        "I<UTOD231458907<<<<<<<<<<<<<<<",
+        "7408122F1204159UTO<<<<<<<<<<<6",
+        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+    )
+    assert td1.valid
+    broken = parse_mrz(
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C37UTO7408122F1204159ZE184226B<<<<<10",
+    )
+    assert "number" in broken.errors
+    with pytest.raises(ValueError, match="MRZ"):
+        parse_mrz("too short")
+    assert mrz_check("L898902C3") == "6"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "country", "key", "valid"),
+    [
+        ("phone", "030 1234567", "DE", "+49301234567", True),
+        ("phone", "0049 151 18034063", None, "+4915118034063", True),
+        ("phone", "12", None, "12", False),
+        ("iban", "DE44 5001 0517 5407 3249 31", None, "DE44500105175407324931", True),
+        ("iban", "DE45 5001 0517 5407 3249 31", None, "DE45500105175407324931", False),
+        ("vin", "1M8GDM9AXKP042788", None, "1M8GDM9AXKP042788", True),
+        ("vin", "1M8GDM9A1KP042788", None, "1M8GDM9A1KP042788", False),
+        ("plate", "B-AB 1234", "DE", "DE:BAB1234", True),
+        ("plate", "А123ВС 77", "RU", "RU:A123BC77", True),
+        ("email", " Anna.K@Example.org ", None, "anna.k@example.org", True),
+        ("email", "not-an-email", None, "not-an-email", False),
+        ("firearm", "Heckler & Koch|AB-123456", None, "HECKLER & KOCH:AB123456", True),
+        ("document", "c01x-00t47", "DEU", "DEU:C01X00T47", True),
+    ],
+)
+def test_identifiers(kind: str, value: str, country: str | None, key: str, valid: bool) -> None:
+    ident = clean(kind, value, country)
+    assert ident.key == key
+    assert ident.valid is valid
+    assert ident.raw == value
+
+
+def test_identifier_key_and_unknown_kind() -> None:
+    assert identifier_key("plate", "b ab 1234", "de") == "plate:DE:BAB1234"
+    with pytest.raises(ValueError, match="unknown identifier kind"):
+        clean("dna", "x")
