@@ -43,8 +43,14 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## Benchmarks against the reference implementations (separate environment).
-bench: $(STAMP)
+bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python -m benchmarks
+
+# The reference systems live in their own environment, never in the product's dependencies.
+.venv-bench/.installed: benchmarks/requirements-bench.lock
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --require-hashes -r benchmarks/requirements-bench.lock
+	touch $@
 
 ## Re-resolve the hash-pinned lock after changing dependencies in pyproject.toml.
 lock:

@@ -4,6 +4,8 @@ invalid identifiers, missing fields, and look-alikes that must not match."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liaison.matching.record import prepare
 from liaison.matching.scoring import MatchModel, Thresholds, default_model
@@ -233,3 +235,19 @@ def test_deterministic() -> None:
 def test_thresholds_validated() -> None:
     with pytest.raises(ValueError, match="thresholds"):
         Thresholds(0.4, 0.6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30), st.text(max_size=30), st.sampled_from(["", "1980", "1980-05-06"]))
+def test_scoring_never_raises(left: str, right: str, dob: str) -> None:
+    result = MODEL.score(
+        prepare({"full_name": left, "dob": dob}, "a"), prepare({"full_name": right}, "b")
+    )
+    assert 0.0 <= result.probability <= 1.0
+
+
+def test_vowel_only_and_consonant_only_names() -> None:
+    result = MODEL.score(
+        prepare({"full_name": "Aoi Ai"}, "a"), prepare({"full_name": "Mhmd Ii"}, "b")
+    )
+    assert result.band == "no_match"

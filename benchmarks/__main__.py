@@ -1,0 +1,221 @@
+"""``make bench``: Liaison beside Splink on the same data and machine, in one run.
+
+Each system runs in its own process (Splink in the separate benchmark environment), so wall time
+and peak memory are measured per system. Prints a table and writes results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.metrics import best_over_thresholds, pair_key, percentile, scores
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("LIAISON_SHARED_DATA", ROOT.parent / "shared" / "data")) / "linkage"
+BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+RESULTS = ROOT / "benchmarks" / "results"
+
+FEBRL_FIELDS = {"first_name": "given_name", "surname": "surname", "dob": "date_of_birth"}
+DATASETS: dict[str, dict[str, Any]] = {
+    "febrl4": {
+        "files": [str(SHARED / "febrl_dataset4a.csv"), str(SHARED / "febrl_dataset4b.csv")],
+        "id": "rec_id",
+        "fields": FEBRL_FIELDS,
+        "dob_format": "%Y%m%d",
+        "exact": ["postcode", "suburb"],
+        "levenshtein": ["soc_sec_id", "address_1"],
+        "blocking": [["given_name"], ["surname"], ["date_of_birth"], ["postcode"], ["soc_sec_id"]],
+        "training": [["date_of_birth"], ["surname"]],
+    },
+    "febrl3": {
+        "files": [str(SHARED / "febrl_dataset3.csv")],
+        "id": "rec_id",
+        "fields": FEBRL_FIELDS,
+        "dob_format": "%Y%m%d",
+        "exact": ["postcode", "suburb"],
+        "levenshtein": ["soc_sec_id", "address_1"],
+        "blocking": [["given_name"], ["surname"], ["date_of_birth"], ["postcode"], ["soc_sec_id"]],
+        "training": [["date_of_birth"], ["surname"]],
+    },
+    "fake_1000": {
+        "files": [str(SHARED / "fake_1000.csv")],
+        "id": "unique_id",
+        "fields": {
+            "first_name": "first_name",
+            "surname": "surname",
+            "dob": "dob",
+            "email": "email",
+        },
+        "exact": ["city"],
+        "levenshtein": [],
+        "blocking": [["first_name"], ["surname"], ["dob"], ["email"]],
+        "training": [["dob"], ["first_name", "surname"]],
+    },
+}
+
+
+def truth_pairs(name: str) -> set[tuple[str, str]]:
+    spec = DATASETS[name]
+    if name == "fake_1000":
+        with open(spec["files"][0], encoding="utf-8") as f:
+            groups: dict[str, list[str]] = defaultdict(list)
+            for row in csv.DictReader(f):
+                groups[row["cluster"]].append(row["unique_id"])
+    else:
+        groups = defaultdict(list)
+        for path in spec["files"]:
+            with open(path, encoding="utf-8") as f:
+                for row in csv.DictReader(f, skipinitialspace=True):
+                    rec = row["rec_id"].strip()
+                    groups[rec.split("-")[1]].append(rec)
+    pairs = set()
+    for members in groups.values():
+        for a, b in itertools.combinations(members, 2):
+            if name == "febrl4" and a.endswith("org") == b.endswith("org"):
+                continue  # a link task: only pairs across the two files
+            pairs.add(pair_key(a, b))
+    return pairs
+
+
+def run_system(
+    system: str, spec: dict[str, Any]
+) -> tuple[list[tuple[str, str, float]], float, float]:
+    """Run one system in a subprocess: (scored pairs, wall seconds, peak resident MB)."""
+    if system == "splink":
+        command = [
+            str(BENCH_PYTHON),
+            str(ROOT / "benchmarks" / "systems" / "splink_run.py"),
+            json.dumps(spec),
+        ]
+    else:
+        command = [sys.executable, "-m", "benchmarks.systems.liaison_run", json.dumps(spec)]
+    # GNU time reports the child's own peak resident set (kB) on the last line of stderr.
+    command = ["/usr/bin/time", "-f", "peak_kb=%M", *command]
+    start = time.perf_counter()
+    process = subprocess.run(command, capture_output=True, cwd=ROOT, text=True, check=False)
+    wall = time.perf_counter() - start
+    out, err = process.stdout, process.stderr
+    if process.returncode != 0:
+        raise RuntimeError(f"{system} failed: {err[-2000:]}")
+    peak_lines = [line for line in err.splitlines() if line.startswith("peak_kb=")]
+    peak = int(peak_lines[-1].split("=")[1]) / 1024 if peak_lines else float("nan")
+    pairs = [tuple(json.loads(line)) for line in out.splitlines() if line.startswith("[")]
+    return pairs, wall, peak  # type: ignore[return-value]
+
+
+def search_benchmark(persons: int, queries: int) -> dict[str, Any]:
+    """Single-record search latency and batch throughput against an index of the synthetic world."""
+    from liaison.matching.index import Index
+    from liaison.matching.record import prepare
+    from liaison.matching.scoring import MatchModel
+    from liaison.synth import iter_world
+
+    index = Index(MatchModel())
+    probes = []
+    started = time.perf_counter()
+    for unit in iter_world(persons, seed=5):
+        for record in unit.records:
+            index.add(prepare(record, record["record_id"]))
+        if len(probes) < queries and unit.person.name.script != "latin" and unit.records:
+            name = unit.person.name
+            probes.append(
+                (
+                    prepare(
+                        {
+                            "full_name": f"{name.given_native} {name.family_native}",
+                            "dob": unit.person.born.isoformat(),
+                        },
+                        "q",
+                    ),
+                    {r["record_id"] for r in unit.records},
+                )
+            )
+    index.refresh_frequencies()
+    build = time.perf_counter() - started
+    latencies = []
+    found = 0
+    for query, expected in probes:
+        t = time.perf_counter()
+        hits = index.search(query)
+        latencies.append((time.perf_counter() - t) * 1000)
+        found += bool({h.right for h in hits} & expected)
+    total = sum(latencies) / 1000
+    return {
+        "persons": persons,
+        "records": len(index),
+        "build_seconds": round(build, 1),
+        "queries": len(probes),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "throughput_per_s": round(len(probes) / total, 1) if total else None,
+        "cross_script_recall": round(found / len(probes), 4) if probes else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--datasets", default="febrl4,febrl3,fake_1000")
+    parser.add_argument("--systems", default="liaison,splink")
+    parser.add_argument("--search-persons", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    args = parser.parse_args()
+    systems = [s for s in args.systems.split(",") if s]
+    if "splink" in systems and not BENCH_PYTHON.exists():
+        print("splink: the benchmark environment .venv-bench is missing (make bench creates it)")
+        systems.remove("splink")
+    results: dict[str, Any] = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "linkage": [],
+        "search": None,
+    }
+    rows = []
+    for dataset in [d for d in args.datasets.split(",") if d]:
+        truth = truth_pairs(dataset)
+        for system in systems:
+            pairs, wall, peak = run_system(system, DATASETS[dataset])
+            at = scores(pairs, truth, 0.9)
+            best = best_over_thresholds(pairs, truth)
+            row = {
+                "dataset": dataset,
+                "system": system,
+                "precision": round(at.precision, 4),
+                "recall": round(at.recall, 4),
+                "f1": round(at.f1, 4),
+                "best_f1": round(best.f1, 4),
+                "best_threshold": best.threshold,
+                "wall_s": round(wall, 1),
+                "peak_mb": round(peak),
+            }
+            results["linkage"].append(row)
+            rows.append(row)
+            line = (
+                f"{dataset:10} {system:8} P {row['precision']:.4f} R {row['recall']:.4f} "
+                f"F1@0.9 {row['f1']:.4f} best F1 {row['best_f1']:.4f} (t={row['best_threshold']}) "
+                f"{row['wall_s']}s {row['peak_mb']} MB"
+            )
+            print(line, flush=True)
+    if args.search_persons:
+        results["search"] = search_benchmark(args.search_persons, args.queries)
+        print("search", json.dumps(results["search"]), flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
