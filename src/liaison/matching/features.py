@@ -45,7 +45,9 @@ def _abjad_similarity(a: str, b: str) -> float:
         candidates.append((x[1:], y))
     if y.startswith("l") and not x.startswith("l"):
         candidates.append((x, y[1:]))
-    return max((JaroWinkler.normalized_similarity(p, q) for p, q in candidates if p and q), default=0.0)
+    return max(
+        (JaroWinkler.normalized_similarity(p, q) for p, q in candidates if p and q), default=0.0
+    )
 
 
 def _token_similarity(a: str, b: str) -> float:
