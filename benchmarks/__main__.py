@@ -65,8 +65,58 @@ DATASETS: dict[str, dict[str, Any]] = {
 }
 
 
+def synthetic_dataset(persons: int, seed: int = 1) -> str:
+    """Write (once, cached) the synthetic world of ``persons`` and register it as a dataset."""
+    from liaison.synth import write_world
+
+    name = f"synth{persons}"
+    out = ROOT / "benchmarks" / ".data" / f"{name}-seed{seed}"
+    if not (out / "manifest.json").exists():
+        write_world(out, persons=persons, seed=seed)
+    DATASETS[name] = {
+        "files": [str(out / "records.csv")],
+        "id": "record_id",
+        "truth": str(out / "truth.csv"),
+        "persons": str(out / "persons.csv"),
+        "fields": {"first_name": "given_name", "surname": "family_name", "dob": "dob"},
+        "exact": ["document_number", "phone", "email", "vehicle_vin", "iban"],
+        "levenshtein": [],
+        "blocking": [
+            ["given_name", "family_name"],
+            ["dob"],
+            ["document_number"],
+            ["phone"],
+            ["email"],
+        ],
+        "training": [["dob"], ["given_name", "family_name"]],
+    }
+    return name
+
+
+def cross_script_pairs(name: str, truth: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Truth pairs of persons whose names are not written in Latin script at home."""
+    spec = DATASETS[name]
+    with open(spec["persons"], encoding="utf-8") as f:
+        non_latin = {
+            r["person_id"] for r in csv.DictReader(f) if r["given_native"] != r["given_latin"]
+        }
+    with open(spec["truth"], encoding="utf-8") as f:
+        person_of = {r["record_id"]: r["person_id"] for r in csv.DictReader(f)}
+    return {pair for pair in truth if person_of[pair[0]] in non_latin}
+
+
 def truth_pairs(name: str) -> set[tuple[str, str]]:
     spec = DATASETS[name]
+    if "truth" in spec:
+        groups_by_person: dict[str, list[str]] = defaultdict(list)
+        with open(spec["truth"], encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                groups_by_person[row["person_id"]].append(row["record_id"])
+        return {
+            pair_key(a, b)
+            for members in groups_by_person.values()
+            for a, b in itertools.combinations(members, 2)
+        }
     if name == "fake_1000":
         with open(spec["files"][0], encoding="utf-8") as f:
             groups: dict[str, list[str]] = defaultdict(list)
@@ -168,6 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--datasets", default="febrl4,febrl3,fake_1000")
     parser.add_argument("--systems", default="liaison,splink")
+    parser.add_argument("--synth-persons", type=int, default=100_000, help="0 to skip")
     parser.add_argument("--search-persons", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     args = parser.parse_args()
@@ -185,8 +236,12 @@ def main() -> None:
         "search": None,
     }
     rows = []
-    for dataset in [d for d in args.datasets.split(",") if d]:
+    datasets = [d for d in args.datasets.split(",") if d]
+    if args.synth_persons:
+        datasets.append(synthetic_dataset(args.synth_persons))
+    for dataset in datasets:
         truth = truth_pairs(dataset)
+        cross = cross_script_pairs(dataset, truth) if "persons" in DATASETS[dataset] else set()
         for system in systems:
             pairs, wall, peak = run_system(system, DATASETS[dataset])
             at = scores(pairs, truth, 0.9)
@@ -208,6 +263,7 @@ def main() -> None:
                 f"{dataset:10} {system:8} P {row['precision']:.4f} R {row['recall']:.4f} "
                 f"F1@0.9 {row['f1']:.4f} best F1 {row['best_f1']:.4f} (t={row['best_threshold']}) "
                 f"{row['wall_s']}s {row['peak_mb']} MB"
+                + (f" cross-script R {row['cross_script_recall']}" if cross else "")
             )
             print(line, flush=True)
     if args.search_persons:
