@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from liaison.matching.record import Prepared, candidate_keys
 from liaison.matching.scoring import PRESETS, MatchModel, MatchResult, Thresholds, default_model
 
 # A key shared by more records than this tells nothing (a common name with a common year);
 # it is skipped for candidates, the other keys of the record still find its matches.
 MAX_POSTINGS = 2000
+# Deduplication pairs up records within a key only when few records share it.
+MAX_BLOCK = 150
 
 
 class Index:
@@ -112,17 +116,29 @@ class Index:
                 break
         return [(self.records[i], self.records[j]) for i, j in sorted(codes)[:limit]]
 
-    def pairs(self) -> Iterator[tuple[int, int]]:
-        """Every candidate pair within the index once (i < j), for deduplication."""
-        seen: set[int] = set()
+    def pairs(self, *, max_block: int = MAX_BLOCK) -> Iterator[tuple[int, int]]:
+        """Every candidate pair within the index once (i < j), for deduplication.
+
+        A key shared by more than ``max_block`` records generates no pairs: its records still
+        meet through their other keys, and the quadratic blow-up of a common key is avoided.
+        Pairs are collected as integer codes in numpy and de-duplicated there, not in a set.
+        """
         size = len(self.records)
+        chunks: list[np.ndarray] = []
         for posting in self.postings.values():
-            if len(posting) < 2 or len(posting) > self.max_postings:
+            n = len(posting)
+            if n < 2 or n > max_block:
                 continue
-            for a_index, i in enumerate(posting):
-                for j in posting[a_index + 1 :]:
-                    low, high = (i, j) if i < j else (j, i)
-                    code = low * size + high
-                    if code not in seen:
-                        seen.add(code)
-                        yield low, high
+            members = np.array(sorted(posting), dtype=np.int64)
+            left, right = np.triu_indices(n, k=1)
+            chunks.append(members[left] * size + members[right])
+            if len(chunks) > 4096:
+                chunks = [np.unique(np.concatenate(chunks))]
+        if not chunks:
+            return
+        codes = np.unique(np.concatenate(chunks))
+        removed = self.removed
+        for code in codes.tolist():
+            i, j = divmod(code, size)
+            if i not in removed and j not in removed:
+                yield i, j

@@ -79,10 +79,11 @@ def dedupe(
         step = max(1, len(candidate) // 100_000)
         index.model.estimate_prior([(records[i], records[j]) for i, j in candidate[::step]])
     results = []
+    model = index.model
     for done, (i, j) in enumerate(candidate, start=1):
-        result = index.model.score(records[i], records[j], thresholds)
-        if result.probability >= thresholds.match:
-            results.append(result)
+        # Explanations are built only for the pairs that are kept.
+        if model.probability(records[i], records[j]) >= thresholds.match:
+            results.append(model.score(records[i], records[j], thresholds))
         if progress is not None and done % 10_000 == 0:
             progress(done, len(candidate))
     return Linkage(results, _clusters([r.ref for r in records], results))
@@ -117,10 +118,10 @@ def link(
         step = max(1, len(candidate) // 100_000)
         index.model.estimate_prior([(left[i], right[j]) for i, j in candidate[::step]])
     results = []
+    model = index.model
     for done, (i, j) in enumerate(candidate, start=1):
-        result = index.model.score(left[i], right[j], thresholds)
-        if result.probability >= thresholds.match:
-            results.append(result)
+        if model.probability(left[i], right[j]) >= thresholds.match:
+            results.append(model.score(left[i], right[j], thresholds))
         if progress is not None and done % 10_000 == 0:
             progress(done, len(candidate))
     if one_to_one:

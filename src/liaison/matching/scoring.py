@@ -172,6 +172,14 @@ class MatchModel:
     def compare(self, a: Prepared, b: Prepared) -> list[tuple[str, Comparison]]:
         return [(feature, FEATURES[feature](a, b)) for feature in self.features]
 
+    def probability(self, a: Prepared, b: Prepared) -> float:
+        """The match probability alone (no explanation), for bulk scoring."""
+        bits = math.log2(self.prior / (1 - self.prior))
+        for feature in self.features:
+            comparison = FEATURES[feature](a, b)
+            bits += self.weight(feature, comparison.level, comparison.tokens)
+        return 1.0 / (1.0 + 2.0 ** (-bits)) if bits > -1000 else 0.0
+
     def score(
         self, a: Prepared, b: Prepared, thresholds: Thresholds = PRESETS["search"]
     ) -> MatchResult:
