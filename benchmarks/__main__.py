@@ -138,11 +138,49 @@ def truth_pairs(name: str) -> set[tuple[str, str]]:
     return pairs
 
 
+def candidates_file(name: str) -> Path:
+    """Candidate pairs from Liaison's blocking, shared by the matchers that do not block."""
+    from liaison.matching.csvio import read_records
+    from liaison.matching.index import Index
+    from liaison.matching.record import prepare
+    from liaison.matching.scoring import MatchModel
+
+    spec = DATASETS[name]
+    path = ROOT / "benchmarks" / ".data" / f"candidates-{name}.jsonl"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sets = [
+        [prepare(r, r["id"]) for r in read_records(Path(f), id_column=spec["id"])[0]]
+        for f in spec["files"]
+    ]
+    index = Index(MatchModel())
+    index.add_all(sets[-1])
+    with path.open("w", encoding="utf-8") as out:
+        if len(sets) == 2:
+            for record in sets[0]:
+                for position in index.candidates(record):
+                    out.write(json.dumps([record.ref, index.records[position].ref]) + "\n")
+        else:
+            for i, j in index.pairs():
+                out.write(json.dumps([index.records[i].ref, index.records[j].ref]) + "\n")
+    return path
+
+
 def run_system(
-    system: str, spec: dict[str, Any]
+    system: str, spec: dict[str, Any], dataset: str = ""
 ) -> tuple[list[tuple[str, str, float]], float, float]:
     """Run one system in a subprocess: (scored pairs, wall seconds, peak resident MB)."""
-    if system == "splink":
+    if system.startswith("nomenklatura"):
+        algorithm = "logic-v1" if system.endswith("v1") else "logic-v2"
+        command = [
+            str(BENCH_PYTHON),
+            str(ROOT / "benchmarks" / "systems" / "nomenklatura_run.py"),
+            json.dumps(spec),
+            algorithm,
+            str(candidates_file(dataset)),
+        ]
+    elif system == "splink":
         command = [
             str(BENCH_PYTHON),
             str(ROOT / "benchmarks" / "systems" / "splink_run.py"),
