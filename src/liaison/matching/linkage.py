@@ -27,6 +27,28 @@ TRAINING_RULES: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
+# When EM implies more matching pairs per record than people are ever recorded, it has learnt
+# another cluster (namesakes, relatives sharing an address) instead of "same person".
+PLAUSIBLE_MATCHES_PER_RECORD = 3.0
+
+
+def calibrate(
+    model: MatchModel,
+    pairs: Sequence[tuple[Prepared, Prepared]],
+    expert: MatchModel,
+    *,
+    candidates: int,
+    records: int,
+) -> MatchModel:
+    """Estimate the prior on candidate pairs; fall back to the expert model if EM went astray."""
+    model.estimate_prior(pairs)
+    if model.prior * candidates > PLAUSIBLE_MATCHES_PER_RECORD * max(1, records):
+        model.m = {feature: list(values) for feature, values in expert.m.items()}
+        model.u = {feature: list(values) for feature, values in expert.u.items()}
+        model.prior = expert.prior
+    return model
+
+
 def train(index: Index, *, sample: int = 100_000, seed: int = 1) -> MatchModel:
     """Estimate u from random pairs and m by EM per blocking rule, on the data in ``index``."""
     model = index.model
@@ -75,9 +97,14 @@ def dedupe(
     index.add_all(records)
     candidate = list(index.pairs())
     if estimate:
+        expert = MatchModel(
+            m={k: list(v) for k, v in index.model.m.items()},
+            u={k: list(v) for k, v in index.model.u.items()},
+        )
         train(index)
         step = max(1, len(candidate) // 100_000)
-        index.model.estimate_prior([(records[i], records[j]) for i, j in candidate[::step]])
+        sample = [(records[i], records[j]) for i, j in candidate[::step]]
+        calibrate(index.model, sample, expert, candidates=len(candidate), records=len(records))
     results = []
     model = index.model
     for done, (i, j) in enumerate(candidate, start=1):
@@ -113,10 +140,15 @@ def link(
     if estimate:
         both = Index(index.model)
         both.add_all([*left, *right])
+        expert = MatchModel(
+            m={k: list(v) for k, v in index.model.m.items()},
+            u={k: list(v) for k, v in index.model.u.items()},
+        )
         train(both)
         index.refresh_frequencies()
         step = max(1, len(candidate) // 100_000)
-        index.model.estimate_prior([(left[i], right[j]) for i, j in candidate[::step]])
+        sample = [(left[i], right[j]) for i, j in candidate[::step]]
+        calibrate(index.model, sample, expert, candidates=len(candidate), records=len(left))
     results = []
     model = index.model
     for done, (i, j) in enumerate(candidate, start=1):

@@ -43,8 +43,10 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "name": (0.0005, 0.0003, 0.002, 0.05, 0.05, 0.8972),
     "birth_date": (0.00005, 0.00001, 0.0001, 0.002, 0.001, 0.015, 0.98184),
     "gender": (0.5, 0.5),
-    "nationality": (0.1, 0.9),
-    "birth_place": (0.02, 0.03, 0.95),
+    # Nationality and place of birth follow the name: among candidates found by name they agree
+    # far more often than among random pairs, so their u is set for that population.
+    "nationality": (0.3, 0.7),
+    "birth_place": (0.06, 0.06, 0.88),
     "document": (1e-6, 1e-5, 0.999989),
     "national_id": (1e-6, 1e-5, 0.999989),
     "phone": (1e-5, 0.99999),
@@ -165,8 +167,10 @@ class MatchModel:
             u_tf = 1.0
             for token in set(tokens):
                 u_tf *= self.token_frequency.get(token, self.default_frequency)
-            # Frequency adjusts the average u within bounds: never more than ~6 bits either way.
-            u = min(max(u_tf, u / 64), u * 64)
+            # Frequency adjusts the average u within bounds: a rare name adds at most 3 bits (name
+            # parts are not independent: given and family names follow nationality), a common
+            # one removes up to 6.
+            u = min(max(u_tf, u / 8), u * 64)
         return math.log2(m / u)
 
     def compare(self, a: Prepared, b: Prepared) -> list[tuple[str, Comparison]]:
@@ -259,6 +263,11 @@ class MatchModel:
         """
         if not pairs:
             return self.prior
+        return self._em(pairs, exclude, iterations)
+
+    def _em(
+        self, pairs: Sequence[tuple[Prepared, Prepared]], exclude: frozenset[str], iterations: int
+    ) -> float:
         levels = self._levels(pairs)
         n_features = len(self.features)
         prior = 0.05
@@ -306,7 +315,7 @@ class MatchModel:
         for _ in range(iterations):
             logit = (math.log2(prior / (1 - prior)) + bits) * math.log(2)
             posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
-            prior = float(np.clip(posterior.mean(), 1e-6, 0.5))
+            prior = float(np.clip(posterior.mean(), 1e-6, 0.99))
         self.prior = prior
 
     # ── persistence ────────────────────────────────────────────────────────────────────────
