@@ -52,6 +52,16 @@ SAME_PERSON = [
         person(given_name="Xiaoming", family_name="Wang", dob="1988-12-01"),
     ),
     (
+        "hangul vs customary spelling",
+        person(full_name="김정은", dob="1984-01-08"),
+        person(given_name="Jeong Eun", family_name="Kim", dob="1984-01-08"),
+    ),
+    (
+        "han vs Wade-Giles",
+        person(full_name="王小明", dob="1988-12-01"),
+        person(full_name="Wang Hsiao-ming", dob="1988-12-01"),
+    ),
+    (
         "Mohammed / Muhammad",
         person(given_name="Mohammed", family_name="Haddad", dob="1975-04-04"),
         person(given_name="Muhammad", family_name="Haddad", dob="1975-04-04"),
