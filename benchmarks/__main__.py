@@ -259,6 +259,7 @@ def main() -> None:
     parser.add_argument("--synth-persons", type=int, default=100_000, help="0 to skip")
     parser.add_argument("--search-persons", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"), help="JSON results file")
     args = parser.parse_args()
     systems = [s for s in args.systems.split(",") if s]
     if not BENCH_PYTHON.exists():
@@ -314,8 +315,9 @@ def main() -> None:
     if args.search_persons:
         results["search"] = search_benchmark(args.search_persons, args.queries)
         print("search", json.dumps(results["search"]), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

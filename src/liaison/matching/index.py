@@ -14,7 +14,7 @@ from liaison.matching.scoring import PRESETS, MatchModel, MatchResult, Threshold
 # it is skipped for candidates, the other keys of the record still find its matches.
 MAX_POSTINGS = 2000
 # Deduplication pairs up records within a key only when few records share it.
-MAX_BLOCK = 150
+MAX_BLOCK = 50
 
 
 class Index:
