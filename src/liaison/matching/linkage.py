@@ -79,6 +79,56 @@ def _clusters(refs: Sequence[str], pairs: Sequence[MatchResult]) -> dict[str, st
     return {ref: find(ref) for ref in refs}
 
 
+def _thresholds(threshold: float | None) -> Thresholds:
+    preset = PRESETS["dedupe"]
+    return Thresholds(threshold, min(threshold, preset.possible)) if threshold else preset
+
+
+def _snapshot(model: MatchModel) -> MatchModel:
+    """The model's m and u before estimation, to fall back on."""
+    return MatchModel(
+        m={k: list(v) for k, v in model.m.items()}, u={k: list(v) for k, v in model.u.items()}
+    )
+
+
+def _estimate(
+    model: MatchModel,
+    training: Index,
+    pairs: Sequence[tuple[Prepared, Prepared]],
+    *,
+    candidates: int,
+    records: int,
+) -> None:
+    expert = _snapshot(model)
+    train(training)
+    calibrate(model, pairs, expert, candidates=candidates, records=records)
+
+
+def _score(
+    model: MatchModel,
+    left: Sequence[Prepared],
+    right: Sequence[Prepared],
+    candidate: Sequence[tuple[int, int]],
+    thresholds: Thresholds,
+    progress: Progress | None,
+) -> list[MatchResult]:
+    results = []
+    for done, (i, j) in enumerate(candidate, start=1):
+        # Explanations are built only for the pairs that are kept.
+        if model.probability(left[i], right[j]) >= thresholds.match:
+            results.append(model.score(left[i], right[j], thresholds))
+        if progress is not None and done % 10_000 == 0:
+            progress(done, len(candidate))
+    return results
+
+
+def _sample(
+    left: Sequence[Prepared], right: Sequence[Prepared], candidate: Sequence[tuple[int, int]]
+) -> list[tuple[Prepared, Prepared]]:
+    step = max(1, len(candidate) // 100_000)
+    return [(left[i], right[j]) for i, j in candidate[::step]]
+
+
 def dedupe(
     records: Sequence[Prepared],
     *,
@@ -88,31 +138,19 @@ def dedupe(
     progress: Progress | None = None,
 ) -> Linkage:
     """Find the records that are the same person; cluster ids are the smallest ref of a cluster."""
-    thresholds = (
-        Thresholds(threshold, min(threshold, PRESETS["dedupe"].possible))
-        if threshold
-        else PRESETS["dedupe"]
-    )
+    thresholds = _thresholds(threshold)
     index = Index(model or default_model())
     index.add_all(records)
     candidate = list(index.pairs())
     if estimate:
-        expert = MatchModel(
-            m={k: list(v) for k, v in index.model.m.items()},
-            u={k: list(v) for k, v in index.model.u.items()},
+        _estimate(
+            index.model,
+            index,
+            _sample(records, records, candidate),
+            candidates=len(candidate),
+            records=len(records),
         )
-        train(index)
-        step = max(1, len(candidate) // 100_000)
-        sample = [(records[i], records[j]) for i, j in candidate[::step]]
-        calibrate(index.model, sample, expert, candidates=len(candidate), records=len(records))
-    results = []
-    model = index.model
-    for done, (i, j) in enumerate(candidate, start=1):
-        # Explanations are built only for the pairs that are kept.
-        if model.probability(records[i], records[j]) >= thresholds.match:
-            results.append(model.score(records[i], records[j], thresholds))
-        if progress is not None and done % 10_000 == 0:
-            progress(done, len(candidate))
+    results = _score(index.model, records, records, candidate, thresholds, progress)
     return Linkage(results, _clusters([r.ref for r in records], results))
 
 
@@ -127,35 +165,22 @@ def link(
     progress: Progress | None = None,
 ) -> Linkage:
     """Pairs between two sets of records that are the same person."""
-    thresholds = (
-        Thresholds(threshold, min(threshold, PRESETS["dedupe"].possible))
-        if threshold
-        else PRESETS["dedupe"]
-    )
+    thresholds = _thresholds(threshold)
     index = Index(model or default_model())
     index.add_all(right)
-    candidate: list[tuple[int, int]] = []
-    for i, record in enumerate(left):
-        candidate.extend((i, j) for j in index.candidates(record))
+    candidate = [(i, j) for i, record in enumerate(left) for j in index.candidates(record)]
     if estimate:
         both = Index(index.model)
         both.add_all([*left, *right])
-        expert = MatchModel(
-            m={k: list(v) for k, v in index.model.m.items()},
-            u={k: list(v) for k, v in index.model.u.items()},
+        _estimate(
+            index.model,
+            both,
+            _sample(left, right, candidate),
+            candidates=len(candidate),
+            records=len(left),
         )
-        train(both)
         index.refresh_frequencies()
-        step = max(1, len(candidate) // 100_000)
-        sample = [(left[i], right[j]) for i, j in candidate[::step]]
-        calibrate(index.model, sample, expert, candidates=len(candidate), records=len(left))
-    results = []
-    model = index.model
-    for done, (i, j) in enumerate(candidate, start=1):
-        if model.probability(left[i], right[j]) >= thresholds.match:
-            results.append(model.score(left[i], right[j], thresholds))
-        if progress is not None and done % 10_000 == 0:
-            progress(done, len(candidate))
+    results = _score(index.model, left, right, candidate, thresholds, progress)
     if one_to_one:
         results = _best_one_to_one(results)
     return Linkage(results, {})
