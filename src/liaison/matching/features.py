@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -50,6 +51,7 @@ def _abjad_similarity(a: str, b: str) -> float:
     )
 
 
+@lru_cache(maxsize=1 << 20)
 def _token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
