@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liaison.matching.record import prepare
-from liaison.matching.scoring import MatchModel, Thresholds, default_model
+from liaison.matching.scoring import Frequencies, MatchModel, Thresholds, default_model
 
 MODEL = default_model()
 # A realistic prior for a screening query among candidates (one true match in a few hundred).
@@ -204,18 +204,17 @@ def test_explanation_names_agreeing_disagreeing_and_missing() -> None:
 
 def test_common_names_count_for_less() -> None:
     model = MatchModel()
-    model.token_frequency = {
-        "muhammad": 0.05,
-        "ali": 0.03,
-        "wojciech": 1e-5,
-        "brzeczyszczykiewicz": 1e-6,
-    }
+    counts = {"muhammad": 5000, "ali": 3000, "wojciech": 10, "brzeczyszczykiewicz": 1}
+    frequencies = Frequencies(counts, records=100_000)
     common = model.score(
-        prepare({"full_name": "Muhammad Ali"}, "a"), prepare({"full_name": "Mohamed Ali"}, "b")
+        prepare({"full_name": "Muhammad Ali"}, "a"),
+        prepare({"full_name": "Mohamed Ali"}, "b"),
+        frequencies=frequencies,
     )
     rare = model.score(
         prepare({"full_name": "Wojciech Brzęczyszczykiewicz"}, "a"),
         prepare({"full_name": "Wojciech Brzeczyszczykiewicz"}, "b"),
+        frequencies=frequencies,
     )
     assert rare.bits > common.bits + 5
 

@@ -48,7 +48,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "issuing_country",
         "document_issuer",
         "passport_country",
+        "document_issuing_country",
     ),
+    "mrz": ("mrz", "mrz_1", "mrz_2", "mrz_3", "mrz_line_1", "mrz_line_2", "mrz_line_3"),
     "national_id": (
         "national_id",
         "personal_number",
@@ -57,7 +59,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "social_security_number",
         "national_number",
         "personal_id",
+        "national_identification_number",
     ),
+    "national_id_country": ("national_id_country", "national_id_issuer"),
     "phone": ("phone", "telephone", "phone_number", "mobile", "msisdn"),
     "email": ("email", "e_mail", "email_address", "mail"),
     "address": (
@@ -91,8 +95,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 ID_COLUMNS = ("id", "unique_id", "rec_id", "record_id", "person_id", "ref")
 _LOOKUP = {alias: canonical for canonical, aliases in ALIASES.items() for alias in aliases}
-# Several columns may feed one field (address_1 and address_2): their values are joined.
-MULTI = frozenset({"address"})
+# Several columns may feed one field (address_1 and address_2, MRZ lines): values are joined.
+MULTI = {"address": " ", "mrz": "\n"}
 
 
 def normalise_header(name: str) -> str:
@@ -177,6 +181,8 @@ def read_records(
         raise ValueError(f"{path}: the first line must name the columns")
     columns = _assign(header, normalised, mapping or {}, report)
     id_index = _id_index(header, normalised, id_column, mapping or {})
+    singles = [(k, v[0]) for k, v in columns.items() if len(v) == 1]
+    joined = [(k, v, MULTI.get(k, " ")) for k, v in columns.items() if len(v) > 1]
     records: list[dict[str, str]] = []
     seen_ids: set[str] = set()
     for line, row in _rows(reader, report):
@@ -191,9 +197,12 @@ def read_records(
             )
             continue
         record: dict[str, str] = {}
-        for canonical, indexes in columns.items():
-            values = [row[i].strip() for i in indexes if row[i].strip()]
-            record[canonical] = " ".join(values)
+        for canonical, indexes in singles:
+            record[canonical] = row[indexes].strip()
+        for canonical, indexes_list, separator in joined:
+            record[canonical] = separator.join(
+                v for v in (row[i].strip() for i in indexes_list) if v
+            )
         ident = row[id_index].strip() if id_index is not None else str(line)
         if not ident:
             report.problems.append(f"line {line}: empty id; skipped")

@@ -2,20 +2,30 @@
 
 Each function's docstring is the explanation a user reads. Levels are ordered from strongest
 agreement to disagreement; ``missing`` means one side lacks the field and carries no weight.
+These functions define what each level means; ``vectors`` computes the same levels for many
+pairs at once, and the tests hold the two to the same answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+import numpy as np
+from rapidfuzz.distance import JaroWinkler
 
+from liaison.matching.identifiers import REGISTRY
 from liaison.matching.record import Prepared
 from liaison.matching.text import equivalent, skeleton
 
 MISSING = "missing"
+# The similarity two name parts must reach to agree, and what an initial scores against a name
+# starting with it (J ~ John: compatible, but not agreement).
+AGREE = 0.9
+INITIAL = 0.85
+EQUIVALENT = 0.98
+SKELETON = 0.93
+ABJAD = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +35,20 @@ class Comparison:
     tokens: tuple[str, ...] = ()  # agreeing name symbols, for frequency weighting
 
 
+def jw(a: str, b: str) -> float:
+    """Jaro–Winkler similarity in single precision, as the vectorised path computes it."""
+    return float(_f32(JaroWinkler.normalized_similarity(a, b)))
+
+
+def _f32(x: float) -> float:
+    return float(np.float32(x))
+
+
 _VOWELS = frozenset("aeiou")
 
 
-def _consonants(token: str) -> str:
+def consonants(token: str) -> str:
+    """A name part without vowels and doubled letters (how Arabic and Hebrew are written)."""
     out: list[str] = []
     for ch in token:
         if ch in _VOWELS or (out and out[-1] == ch):
@@ -37,124 +57,163 @@ def _consonants(token: str) -> str:
     return "".join(out)
 
 
-def _abjad_similarity(a: str, b: str) -> float:
+def vowelless(token: str) -> bool:
+    return not (_VOWELS & set(token))
+
+
+def abjad_similarity(a: str, b: str) -> float:
     """Arabic and Hebrew are written without short vowels: compare consonants only, and let the
     article (al-/el-, romanised as a leading l) fall away."""
-    x, y = _consonants(a), _consonants(b)
+    x, y = consonants(a), consonants(b)
     candidates = [(x, y)]
     if x.startswith("l") and not y.startswith("l"):
         candidates.append((x[1:], y))
     if y.startswith("l") and not x.startswith("l"):
         candidates.append((x, y[1:]))
-    return max(
-        (JaroWinkler.normalized_similarity(p, q) for p, q in candidates if p and q), default=0.0
-    )
+    return max((jw(p, q) for p, q in candidates if p and q), default=0.0)
 
 
-@lru_cache(maxsize=1 << 20)
-def _token_similarity(a: str, b: str) -> float:
+def token_similarity(a: str, b: str) -> float:
+    """Similarity of two name parts, 0–1: equal, known equivalents (0.98), an initial against a
+    name it begins (0.85), else Jaro–Winkler raised for the same consonant skeleton (Khokhlov /
+    Chochlow) and for vowel-less spellings (Mhmd / Mohamed)."""
     if a == b:
         return 1.0
     if equivalent(a) == equivalent(b):
-        return 0.98
+        return EQUIVALENT
     if len(a) == 1 or len(b) == 1:
-        return 0.85 if a[0] == b[0] else 0.0
-    score = JaroWinkler.normalized_similarity(a, b)
-    # Same consonant skeleton (Khokhlov / Chochlow, Mohamed / Mhmd): a romanisation variant, for
-    # parts long enough that the skeleton still says something.
+        return INITIAL if a[0] == b[0] else 0.0
+    score = jw(a, b)
     if (
-        score < 0.93
+        score < SKELETON
         and min(len(a), len(b)) >= 4
         and len(skeleton(a)) >= 3
         and skeleton(a) == skeleton(b)
     ):
-        score = 0.93
-    if score < 0.95 and min(len(a), len(b)) >= 3 and not (_VOWELS & set(a) and _VOWELS & set(b)):
-        score = max(score, 0.95 * _abjad_similarity(a, b))
+        score = SKELETON
+    if score < ABJAD and min(len(a), len(b)) >= 3 and (vowelless(a) or vowelless(b)):
+        score = max(score, ABJAD * abjad_similarity(a, b))
     return score
 
 
-def _align(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, float, int, list[str]]:
-    """Greedy best one-to-one alignment of name parts.
+NAME_LEVELS = (
+    "exact",
+    "equivalent",
+    "close",
+    "subset",
+    "initials",
+    "partial",
+    "weak",
+    "different",
+)
 
-    Returns the mean and the lowest similarity over the shorter side's parts, how many parts
-    agree (similarity ≥ 0.9) and the agreeing parts' symbols.
+
+@dataclass(frozen=True, slots=True)
+class NameAgreement:
+    """How two spellings of a name agree: the level's index in NAME_LEVELS, a rank to choose
+    between spellings at the same level, and the symbols of the agreeing parts."""
+
+    level: int
+    rank: float
+    symbols: tuple[str, ...]
+
+
+def align(x: tuple[str, ...], y: tuple[str, ...]) -> NameAgreement:
+    """Compare two spellings of a name part by part, in any order.
+
+    The shorter spelling's parts are aligned greedily with the other's (best pair first; ties to
+    the earlier parts). When the part counts differ the joined parts are compared too, for names
+    split differently (Xiaoming / Xiao Ming).
     """
-    if len(a) > len(b):
-        a, b = b, a
-    pairs = sorted(
-        ((_token_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
-        reverse=True,
-    )
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    total = 0.0
-    lowest = 1.0
+    if sorted(x) == sorted(y):
+        return NameAgreement(0, 1.0, tuple(equivalent(t) for t in x))
+    if len(x) > len(y):
+        x, y = y, x
+    n, m = len(x), len(y)
+    scores = [[token_similarity(a, b) for b in y] for a in x]
+    used_x: set[int] = set()
+    used_y: set[int] = set()
+    total, lowest, matched, initials = 0.0, 1.0, 0, 0
     symbols: list[str] = []
-    for score, i, j in pairs:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        total += score
-        lowest = min(lowest, score)
-        if score >= 0.9:
-            symbols.append(equivalent(a[i]))
-        if len(used_a) == len(a):
-            break
-    return total / len(a), lowest, len(symbols), symbols
+    for _ in range(n):
+        best, bi, bj = -1.0, -1, -1
+        for i in range(n):
+            if i in used_x:
+                continue
+            for j in range(m):
+                if j not in used_y and scores[i][j] > best:
+                    best, bi, bj = scores[i][j], i, j
+        used_x.add(bi)
+        used_y.add(bj)
+        total += best
+        lowest = min(lowest, best)
+        if best >= AGREE:
+            matched += 1
+            symbols.append(equivalent(x[bi]))
+        elif best == INITIAL:
+            initials += 1
+    mean = total / n
+    if n != m:
+        joined_x, joined_y = "".join(x), "".join(y)
+        shorter, longer = sorted((len(joined_x), len(joined_y)))
+        if shorter >= 0.74 * longer:
+            joined = jw(joined_x, joined_y)
+            if joined >= ABJAD and joined > mean:
+                level = 1 if joined >= EQUIVALENT else 2
+                return NameAgreement(level, joined, tuple(symbols))
+    rank = mean - 0.05 * (m - n)
+    if matched == n and n == m:
+        level = 1 if lowest >= EQUIVALENT else 2
+    elif matched == n and n >= 2:
+        level = 3
+    elif matched >= 1 and matched + initials == n and n >= 2:
+        level = 4
+    elif matched >= 1:
+        level = 5
+    elif rank >= 0.8:
+        level = 6
+    else:
+        level = 7
+    return NameAgreement(level, rank, tuple(symbols))
 
 
-def name(a: Prepared, b: Prepared) -> Comparison:
-    """Names, in any order and script: equal, known equivalents (Mohamed/Muhammad), close
-    spellings, one part shared, or different. Joined and split parts (Xiaoming / Xiao Ming)
-    are compared both ways."""
+_NAME_DETAIL = {
+    "exact": "the same names",
+    "equivalent": "the same names in other spellings or known equivalents",
+    "close": "close spellings of the same names",
+    "subset": "every name on one side is on the other, which has more",
+    "initials": "names agree, some as initials only",
+    "partial": "some name parts agree, others differ",
+    "weak": "similar, no part agrees",
+    "different": "different names",
+}
+
+
+def name_parts(a: Prepared, b: Prepared) -> Comparison:
+    """Names, in any order and script: equal, the same in other spellings or known equivalents
+    (Mohamed / Muhammad, Sasha / Aleksandr), close spellings, one side's names all on the other,
+    initials, some parts shared, or different."""
     if not a.names or not b.names:
         return Comparison(MISSING, "a name is missing")
-    best: tuple[float, float, int, list[str], tuple[str, ...], tuple[str, ...]] = (
-        -1.0,
-        0.0,
-        0,
-        [],
-        (),
-        (),
-    )
-    for x in a.names:
-        for y in b.names:
-            if sorted(x) == sorted(y):
-                return Comparison(
-                    "exact", f"'{' '.join(x)}' = '{' '.join(y)}'", tuple(equivalent(t) for t in x)
-                )
-            mean, lowest, matched, symbols = _align(x, y)
-            joined = JaroWinkler.normalized_similarity("".join(x), "".join(y))
-            if joined >= 0.95 and joined > mean and len(x) != len(y):
-                # Parts joined on one side and split on the other (Xiaoming / Xiao Ming).
-                mean = lowest = joined
-                matched = min(len(x), len(y))
-            rank = mean - 0.05 * abs(len(x) - len(y))
-            if rank > best[0]:
-                best = (rank, lowest, matched, symbols, x, y)
-    _rank, lowest, matched, symbols, x, y = best
+    best: tuple[int, float, int, int] | None = None
+    best_agreement = NameAgreement(7, 0.0, ())
+    for i, x in enumerate(a.names):
+        for j, y in enumerate(b.names):
+            agreement = align(x, y)
+            key = (agreement.level, -agreement.rank, i, j)
+            if best is None or key < best:
+                best, best_agreement = key, agreement
+    assert best is not None
+    level = NAME_LEVELS[best_agreement.level]
+    x, y = a.names[best[2]], b.names[best[3]]
     shown = f"'{' '.join(x)}' ~ '{' '.join(y)}'"
-    shorter = min(len(x), len(y))
-    if matched == shorter and len(x) == len(y) and lowest >= 0.98:
-        return Comparison(
-            "equivalent", f"{shown}: the same names in other spellings", tuple(symbols)
-        )
-    if matched == shorter and matched >= 2 and lowest >= 0.9:
-        return Comparison("close", f"{shown}: close spellings", tuple(symbols))
-    if matched == shorter and lowest >= 0.9:
-        return Comparison("partial", f"{shown}: the name given on one side agrees", tuple(symbols))
-    if matched >= 1:
-        return Comparison("partial", f"{shown}: one name part agrees", tuple(symbols))
-    if _rank >= 0.8:
-        return Comparison("weak", f"{shown}: similar", ())
-    return Comparison("different", f"{shown}: different names", ())
+    return Comparison(level, f"{shown}: {_NAME_DETAIL[level]}", best_agreement.symbols)
 
 
 def birth_date(a: Prepared, b: Prepared) -> Comparison:
     """Dates of birth: equal, day and month swapped, one year apart, agreeing as far as the
-    less precise one goes (1971 vs 1971-05-24), same year, or different."""
+    less precise one goes (1971 vs 1971-05-24), same year and month or day, same year, or
+    different."""
     x, y = a.dob, b.dob
     if x is None or y is None:
         return Comparison(MISSING, "a date of birth is missing")
@@ -178,41 +237,50 @@ def birth_date(a: Prepared, b: Prepared) -> Comparison:
     return Comparison("different", f"{shown}: different years")
 
 
-def _simple(kind: str, label: str) -> Callable[[Prepared, Prepared], Comparison]:
+def _identifier(kind: str) -> Callable[[Prepared, Prepared], Comparison]:
+    value_type = REGISTRY[kind]
+    label = value_type.label
+
     def compare(a: Prepared, b: Prepared) -> Comparison:
         x, y = a.identifiers.get(kind), b.identifiers.get(kind)
         if not x or not y:
             return Comparison(MISSING, f"{label} missing")
-        if x == y:
-            return Comparison("exact", f"same {label} {x}")
-        if kind in ("document", "national_id") and Levenshtein.distance(x, y) == 1 and len(x) >= 6:
-            return Comparison("close", f"{label} {x} vs {y}: one character apart")
-        return Comparison("different", f"{label} {x} vs {y}")
+        level = value_type.compare(x, y)
+        if level == "exact":
+            return Comparison(level, f"same {label} {x}")
+        if level == "different":
+            return Comparison(level, f"{label} {x} vs {y}")
+        detail = _IDENTIFIER_DETAIL.get((kind, level)) or _IDENTIFIER_DETAIL[("", level)]
+        return Comparison(level, f"{label} {x} vs {y}: {detail}")
 
-    compare.__doc__ = f"{label.capitalize()}: the same, one character apart, or different."
+    levels = ", ".join(value_type.levels)
+    compare.__doc__ = f"{label[0].upper()}{label[1:]}: {levels}."
     compare.__name__ = kind
     return compare
 
 
-document = _simple("document", "identity document number")
-national_id = _simple("national_id", "national identification number")
-phone = _simple("phone", "phone number")
-iban = _simple("iban", "IBAN")
-vin = _simple("vin", "VIN")
-plate = _simple("plate", "number plate")
-firearm = _simple("firearm", "firearm serial")
+_IDENTIFIER_DETAIL = {
+    ("", "close"): "one character apart",
+    ("email", "mailbox"): "the same mailbox",
+    ("email", "close"): "the same mailbox name at another provider",
+}
 
-
-def email(a: Prepared, b: Prepared) -> Comparison:
-    """E-mail addresses: the same, the same mailbox name at another provider, or different."""
-    x, y = a.identifiers.get("email"), b.identifiers.get("email")
-    if not x or not y:
-        return Comparison(MISSING, "e-mail missing")
-    if x == y:
-        return Comparison("exact", f"same e-mail {x}")
-    if x.split("@")[0] == y.split("@")[0] and len(x.split("@")[0]) > 3:
-        return Comparison("close", f"{x} vs {y}: same mailbox name")
-    return Comparison("different", f"{x} vs {y}")
+document = _identifier("document")
+national_id = _identifier("national_id")
+phone = _identifier("phone")
+email = _identifier("email")
+iban = _identifier("iban")
+vin = _identifier("vin")
+plate = _identifier("plate")
+firearm = _identifier("firearm")
+document.__doc__ = "Identity document numbers: the same, one character apart, or different."
+national_id.__doc__ = (
+    "National identification numbers: the same, one character apart, or different."
+)
+email.__doc__ = (
+    "E-mail addresses: the same, the same mailbox (Gmail ignores dots and +tags), the same "
+    "mailbox name at another provider, or different."
+)
 
 
 def gender(a: Prepared, b: Prepared) -> Comparison:
@@ -233,36 +301,43 @@ def nationality(a: Prepared, b: Prepared) -> Comparison:
     return Comparison("different", f"{a.nationality} vs {b.nationality}")
 
 
+PLACE_EXACT = 0.97
+PLACE_CLOSE = 0.88
+
+
 def birth_place(a: Prepared, b: Prepared) -> Comparison:
     """Place of birth, in any script: the same, a close spelling, or different."""
     if not a.birth_place or not b.birth_place:
         return Comparison(MISSING, "place of birth missing")
-    score = JaroWinkler.normalized_similarity(a.birth_place, b.birth_place)
-    if score >= 0.97:
+    score = 1.0 if a.birth_place == b.birth_place else jw(a.birth_place, b.birth_place)
+    if score >= PLACE_EXACT:
         return Comparison("exact", f"born in {a.birth_place}")
-    if score >= 0.88:
+    if score >= PLACE_CLOSE:
         return Comparison("close", f"{a.birth_place} vs {b.birth_place}: close")
     return Comparison("different", f"{a.birth_place} vs {b.birth_place}")
 
 
 def address(a: Prepared, b: Prepared) -> Comparison:
-    """Address: the same, mostly the same (street and number or postcode and town), or different."""
+    """Address: the same, mostly the same (street and number or postcode and town), some
+    parts shared, or different."""
     if not a.address or not b.address:
         return Comparison(MISSING, "address missing")
-    x, y = set(a.address), set(b.address)
-    overlap = len(x & y) / max(1, min(len(x), len(y)))
-    joined = JaroWinkler.normalized_similarity(" ".join(a.address), " ".join(b.address))
+    shared = len(set(a.address) & set(b.address))
+    overlap = shared / min(len(a.address), len(b.address))
+    joined = 1.0 if overlap >= 0.99 else jw(" ".join(a.address), " ".join(b.address))
     if overlap >= 0.99 or joined >= 0.98:
         return Comparison("exact", "same address")
     if overlap >= 0.6 or joined >= 0.9:
-        return Comparison("close", f"addresses share {len(x & y)} of {min(len(x), len(y))} parts")
+        return Comparison("close", f"addresses share {shared} parts")
     if overlap >= 0.3:
-        return Comparison("partial", "addresses share some parts")
+        return Comparison("partial", f"addresses share {shared} parts")
     return Comparison("different", "different addresses")
 
 
-FEATURES: dict[str, Callable[[Prepared, Prepared], Comparison]] = {
-    "name": name,
+Feature = Callable[[Prepared, Prepared], Comparison]
+
+FEATURES: dict[str, Feature] = {
+    "name": name_parts,
     "birth_date": birth_date,
     "gender": gender,
     "nationality": nationality,
@@ -279,18 +354,11 @@ FEATURES: dict[str, Callable[[Prepared, Prepared], Comparison]] = {
 }
 
 LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "equivalent", "close", "partial", "weak", "different"),
+    "name": NAME_LEVELS,
     "birth_date": ("exact", "swap", "year_off", "partial", "near", "same_year", "different"),
     "gender": ("exact", "different"),
     "nationality": ("exact", "different"),
     "birth_place": ("exact", "close", "different"),
-    "document": ("exact", "close", "different"),
-    "national_id": ("exact", "close", "different"),
-    "phone": ("exact", "different"),
-    "email": ("exact", "close", "different"),
     "address": ("exact", "close", "partial", "different"),
-    "iban": ("exact", "different"),
-    "vin": ("exact", "different"),
-    "plate": ("exact", "different"),
-    "firearm": ("exact", "different"),
+    **{kind: REGISTRY[kind].levels for kind in REGISTRY if kind in FEATURES},
 }

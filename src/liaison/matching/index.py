@@ -1,77 +1,252 @@
-"""The in-memory candidate index: blocking keys → record positions, with bounded candidate sets."""
+"""The in-memory candidate index: prepared records as columns, candidate keys as postings.
+
+``search`` finds a query's candidates by its keys, scores them all at once and explains the
+hits; ``search_many`` does the same for a batch of queries (screening); ``pair_arrays`` gives
+every candidate pair inside the index once (deduplication).
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import overload
 
 import numpy as np
+from numpy.typing import NDArray
 
-from liaison.matching.record import Prepared, candidate_keys
-from liaison.matching.scoring import PRESETS, MatchModel, MatchResult, Thresholds, default_model
+from liaison.matching.batch import score_pairs
+from liaison.matching.columns import Columns, Vocabulary
+from liaison.matching.estimate import sample
+from liaison.matching.keys import candidate_keys
+from liaison.matching.postings import KIND_CODES, Postings, key_hash, within_pairs
+from liaison.matching.record import Prepared
+from liaison.matching.scoring import (
+    MIN_RECORDS_FOR_TF,
+    PRESETS,
+    Frequencies,
+    MatchModel,
+    MatchResult,
+    Thresholds,
+    default_model,
+)
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
 
 # A key shared by more records than this tells nothing (a common name with a common year);
 # it is skipped for candidates, the other keys of the record still find its matches.
 MAX_POSTINGS = 2000
 # Deduplication pairs up records within a key only when few records share it.
-MAX_BLOCK = 50
+MAX_BLOCK = 150
+# Training pairs come from smaller blocks: large ones are mostly strangers.
+TRAINING_BLOCK = 50
+# A query scores at most this many candidates, those sharing the most keys first.
+MAX_CANDIDATES = 2000
+
+
+class _SymbolCounts(Mapping[str, int]):
+    """Name-symbol counts by text, over the index's counts by part number."""
+
+    def __init__(self, vocabulary: Vocabulary, counts: NDArray[np.int64]) -> None:
+        self.vocabulary = vocabulary
+        self.counts = counts
+
+    def __getitem__(self, symbol: str) -> int:
+        number = self.vocabulary.index.get(symbol)
+        if number is None or number >= len(self.counts):
+            raise KeyError(symbol)
+        return int(self.counts[number])
+
+    def __iter__(self) -> Iterator[str]:
+        return (t for t, c in zip(self.vocabulary.tokens, self.counts, strict=False) if c)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.counts))
+
+
+class RecordView(Sequence[Prepared]):
+    """The index's records by row, rebuilt from the columns on access."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return self.columns.size
+
+    @overload
+    def __getitem__(self, row: int) -> Prepared: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> Sequence[Prepared]: ...
+
+    def __getitem__(self, row: int | slice) -> Prepared | Sequence[Prepared]:
+        if isinstance(row, slice):
+            return [self.columns.prepared(i) for i in range(*row.indices(self.columns.size))]
+        if not -self.columns.size <= row < self.columns.size:
+            raise IndexError(row)
+        return self.columns.prepared(row % self.columns.size)
 
 
 class Index:
-    """Prepared records by candidate key. ``search`` finds, scores and explains matches."""
+    """Prepared records by candidate key; ``search`` finds, scores and explains matches."""
 
     def __init__(
-        self, model: MatchModel | None = None, *, max_postings: int = MAX_POSTINGS
+        self,
+        model: MatchModel | None = None,
+        *,
+        max_postings: int = MAX_POSTINGS,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.model = model or default_model()
         self.max_postings = max_postings
-        self.records: list[Prepared] = []
-        self.postings: defaultdict[str, list[int]] = defaultdict(list)
+        self.columns = Columns(vocabulary)
+        self.postings = Postings()
         self.positions: dict[str, int] = {}
-        self.removed: set[int] = set()
-        self._symbols: Counter[str] = Counter()
+        self._removed = np.zeros(0, dtype=bool)
+        self._symbol_counts = np.zeros(0, dtype=np.int64)
+        self._log2p: tuple[int, int, F64 | None] | None = None
+        self._version = 0
+
+    # ── contents ───────────────────────────────────────────────────────────────────────────
 
     def __len__(self) -> int:
-        return len(self.records) - len(self.removed)
+        return len(self.positions)
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self.positions
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.columns.vocabulary
+
+    @property
+    def records(self) -> RecordView:
+        """Every row ever added (removed ones included), as prepared records."""
+        return RecordView(self.columns)
+
+    @property
+    def removed(self) -> NDArray[np.bool_]:
+        if len(self._removed) < self.columns.size:
+            self._removed = np.concatenate(
+                [self._removed, np.zeros(self.columns.size - len(self._removed), dtype=bool)]
+            )
+        return self._removed
+
+    def get(self, ref: str) -> Prepared | None:
+        row = self.positions.get(ref)
+        return None if row is None else self.columns.prepared(row)
 
     def add(self, record: Prepared) -> None:
         """Add or replace a record (by its ref)."""
         if record.ref in self.positions:
             self.remove(record.ref)
-        position = len(self.records)
-        self.records.append(record)
-        self.positions[record.ref] = position
-        for key in candidate_keys(record):
-            self.postings[key].append(position)
-        self._symbols.update(record.symbols)
+        row = self.columns.append(record)
+        self.positions[record.ref] = row
+        self.postings.add(row, candidate_keys(record))
+        self._count_symbols(np.array([row], dtype=np.int64), 1)
 
     def add_all(self, records: Iterable[Prepared]) -> None:
-        for record in records:
-            self.add(record)
-        self.refresh_frequencies()
+        """Add many records at once (much faster than ``add`` one by one)."""
+        batch = list(records)
+        replaced = [r.ref for r in batch if r.ref in self.positions]
+        for ref in replaced:
+            self.remove(ref)
+        if len({r.ref for r in batch}) != len(batch):
+            # A ref given twice: the last one stands, as with repeated ``add``.
+            last = {r.ref: i for i, r in enumerate(batch)}
+            batch = [r for i, r in enumerate(batch) if last[r.ref] == i]
+        first = self.columns.size
+        self.columns.extend(batch)
+        hashes: list[int] = []
+        kinds: list[int] = []
+        rows: list[int] = []
+        for row, record in enumerate(batch, start=first):
+            self.positions[record.ref] = row
+            for key in candidate_keys(record):
+                hashes.append(key_hash(key))
+                kinds.append(KIND_CODES[key[:2]])
+                rows.append(row)
+        self.postings.add_arrays(
+            np.array(hashes, dtype=np.int64),
+            np.array(kinds, dtype=np.int8),
+            np.array(rows, dtype=np.int64),
+        )
+        self._count_symbols(np.arange(first, self.columns.size, dtype=np.int64), 1)
 
     def remove(self, ref: str) -> None:
-        position = self.positions.pop(ref, None)
-        if position is not None:
-            self.removed.add(position)
-            self._symbols.subtract(self.records[position].symbols)
+        """Remove a record; its row stays as a tombstone, never returned again."""
+        row = self.positions.pop(ref, None)
+        if row is not None:
+            self.removed[row] = True
+            self._count_symbols(np.array([row], dtype=np.int64), -1)
+
+    # ── name frequencies ───────────────────────────────────────────────────────────────────
+
+    def _count_symbols(self, rows: I64, sign: int) -> None:
+        size = len(self.vocabulary)
+        if len(self._symbol_counts) < size:
+            grown = np.zeros(max(size, 2 * len(self._symbol_counts)), dtype=np.int64)
+            grown[: len(self._symbol_counts)] = self._symbol_counts
+            self._symbol_counts = grown
+        if len(rows) == 0:
+            return
+        self._version += 1
+        if len(rows) == 1:
+            # One record: its distinct symbols, without touching the whole vocabulary.
+            names = self.columns.names[int(rows[0])].ravel().tolist()
+            symbols = {self.vocabulary.symbol_of(t) for t in names if t >= 0}
+            for symbol in symbols:
+                self._symbol_counts[symbol] += sign
+            return
+        table = self.vocabulary.table()
+        names = self.columns.names[rows].reshape(len(rows), -1)
+        valid = names >= 0
+        symbols_array = table.symbol[np.maximum(names, 0)].astype(np.int64)
+        owner = np.repeat(rows, names.shape[1]).reshape(names.shape)
+        codes = np.unique(owner[valid] * (size + 1) + symbols_array[valid])
+        np.add.at(self._symbol_counts, codes % (size + 1), sign)
 
     def refresh_frequencies(self) -> None:
-        """Recompute name frequencies for the model from what the index holds."""
-        total = sum(v for v in self._symbols.values() if v > 0)
-        if total:
-            self.model.token_frequency = {k: v / total for k, v in self._symbols.items() if v > 0}
-            self.model.default_frequency = 1.0 / total
+        """Name frequencies follow the index's contents on their own; kept for callers."""
 
-    def candidates(self, query: Prepared, *, limit: int = 5000) -> list[int]:
-        """Positions sharing a selective key with the query, most shared keys first."""
-        counts: Counter[int] = Counter()
-        for key in candidate_keys(query, query=True):
-            posting = self.postings.get(key)
-            if posting and len(posting) <= self.max_postings:
-                counts.update(posting)
-        ranked = [p for p, _ in counts.most_common(limit) if p not in self.removed]
-        return ranked
+    def frequencies(self) -> Frequencies:
+        """How many of the indexed records hold each name symbol."""
+        return Frequencies(_SymbolCounts(self.vocabulary, self._symbol_counts), len(self))
+
+    def log2p(self) -> F64 | None:
+        """log2 frequency of each name symbol by part number, or None below the minimum size."""
+        size = len(self.vocabulary)
+        if self._log2p is not None and self._log2p[:2] == (self._version, size):
+            return self._log2p[2]
+        value: F64 | None = None
+        if len(self) >= MIN_RECORDS_FOR_TF:
+            counts = np.zeros(size, dtype=np.float64)
+            known = min(size, len(self._symbol_counts))
+            counts[:known] = self._symbol_counts[:known]
+            value = np.log2(np.maximum(counts, 1.0) / len(self))
+        self._log2p = (self._version, size, value)
+        return value
+
+    # ── candidates and search ──────────────────────────────────────────────────────────────
+
+    def candidates(self, query: Prepared, *, limit: int = MAX_CANDIDATES) -> I64:
+        """Rows sharing a selective key with the query, most shared keys first."""
+        keys = sorted(candidate_keys(query, query=True))
+        found = self.postings.lookup((key_hash(k) for k in keys), max_postings=self.max_postings)
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        unique, counts = np.unique(np.concatenate(found), return_counts=True)
+        rows: I64 = unique.astype(np.int64)
+        keep = ~self.removed[rows]
+        if query.ref in self.positions:
+            keep &= rows != self.positions[query.ref]
+        rows, counts = rows[keep], counts[keep]
+        order = np.lexsort((rows, -counts))[:limit]
+        return rows[order]
+
+    def _query_columns(self, queries: Sequence[Prepared]) -> Columns:
+        columns = Columns(self.vocabulary, capacity=len(queries))
+        columns.extend(queries)
+        return columns
 
     def search(
         self,
@@ -79,66 +254,107 @@ class Index:
         *,
         thresholds: Thresholds = PRESETS["search"],
         limit: int = 20,
+        threshold: float | None = None,
         include_possible: bool = True,
     ) -> list[MatchResult]:
-        """Scored matches of ``query``, best first, down to the *possible* threshold."""
-        floor = thresholds.possible if include_possible else thresholds.match
-        results = []
-        for position in self.candidates(query):
-            candidate = self.records[position]
-            if candidate.ref == query.ref and query.ref:
-                continue
-            result = self.model.score(query, candidate, thresholds)
-            if result.probability >= floor:
-                results.append(result)
-        results.sort(key=lambda r: (-r.probability, r.right))
-        return results[:limit]
+        """Scored matches of ``query``, best first, down to the *possible* threshold (or
+        ``threshold``), each with its explanation."""
+        return self.search_many(
+            [query],
+            thresholds=thresholds,
+            limit=limit,
+            threshold=threshold,
+            include_possible=include_possible,
+        )[0]
 
-    def sample_pairs(
-        self, prefix: str, *, limit: int, seed: int = 1
-    ) -> list[tuple[Prepared, Prepared]]:
-        """Up to ``limit`` distinct pairs sharing a key starting with ``prefix`` (for training)."""
-        import random
-
-        rng = random.Random(seed)
-        codes: set[tuple[int, int]] = set()
-        keys = sorted(k for k in self.postings if k.startswith(prefix))
-        rng.shuffle(keys)
-        for key in keys:
-            posting = self.postings[key]
-            if len(posting) < 2 or len(posting) > self.max_postings:
+    def search_many(
+        self,
+        queries: Sequence[Prepared],
+        *,
+        thresholds: Thresholds = PRESETS["search"],
+        limit: int = 20,
+        threshold: float | None = None,
+        include_possible: bool = True,
+        explain: bool = True,
+    ) -> list[list[MatchResult]]:
+        """``search`` for a batch of queries (screening): one vectorised scoring for all."""
+        floor = (
+            threshold
+            if threshold is not None
+            else thresholds.possible
+            if include_possible
+            else thresholds.match
+        )
+        candidate_rows = [self.candidates(q) for q in queries]
+        counts = [len(rows) for rows in candidate_rows]
+        out: list[list[MatchResult]] = [[] for _ in queries]
+        if not sum(counts):
+            return out
+        query_columns = self._query_columns(queries)
+        left = np.repeat(np.arange(len(queries), dtype=np.int64), counts)
+        right = np.concatenate(candidate_rows)
+        population = max(len(self), 1)
+        scores = score_pairs(
+            self.model,
+            query_columns,
+            left,
+            self.columns,
+            right,
+            population=population,
+            log2p=self.log2p(),
+        )
+        probability = scores.probability
+        kept = np.flatnonzero(probability >= floor)
+        frequencies = self.frequencies() if explain else None
+        for k in kept[np.lexsort((right[kept], -probability[kept], left[kept]))].tolist():
+            q = int(left[k])
+            if len(out[q]) >= limit:
                 continue
-            for a_index, i in enumerate(posting[:50]):
-                for j in posting[a_index + 1 : 50]:
-                    if i not in self.removed and j not in self.removed:
-                        codes.add((min(i, j), max(i, j)))
-            if len(codes) >= limit:
-                break
-        return [(self.records[i], self.records[j]) for i, j in sorted(codes)[:limit]]
+            row = int(right[k])
+            if explain:
+                result = self.model.score(
+                    queries[q],
+                    self.columns.prepared(row),
+                    thresholds,
+                    population=population,
+                    frequencies=frequencies,
+                )
+            else:
+                p = float(probability[k])
+                result = MatchResult(
+                    queries[q].ref,
+                    self.columns.ref(row),
+                    p,
+                    float(scores.bits[k]),
+                    thresholds.band(p),
+                    (),
+                )
+            out[q].append(result)
+        for hits in out:
+            hits.sort(key=lambda r: (-r.probability, r.right))
+        return out
+
+    # ── pairs for deduplication and training ───────────────────────────────────────────────
+
+    def pair_arrays(
+        self, *, max_block: int = MAX_BLOCK, kinds: Iterable[str] | None = None
+    ) -> tuple[I64, I64]:
+        """Every candidate pair within the index once (left row < right row); see
+        ``postings.within_pairs``."""
+        selected = tuple(kinds) if kinds is not None else tuple(KIND_CODES)
+        left, right = within_pairs(
+            self.postings, self.columns.size, max_block=max_block, kinds=selected
+        )
+        removed = self.removed
+        alive = ~removed[left] & ~removed[right]
+        return left[alive], right[alive]
 
     def pairs(self, *, max_block: int = MAX_BLOCK) -> Iterator[tuple[int, int]]:
-        """Every candidate pair within the index once (i < j), for deduplication.
+        """``pair_arrays`` as (row, row) tuples."""
+        left, right = self.pair_arrays(max_block=max_block)
+        yield from zip(left.tolist(), right.tolist(), strict=True)
 
-        A key shared by more than ``max_block`` records generates no pairs: its records still
-        meet through their other keys, and the quadratic blow-up of a common key is avoided.
-        Pairs are collected as integer codes in numpy and de-duplicated there, not in a set.
-        """
-        size = len(self.records)
-        chunks: list[np.ndarray] = []
-        for posting in self.postings.values():
-            n = len(posting)
-            if n < 2 or n > max_block:
-                continue
-            members = np.array(sorted(posting), dtype=np.int64)
-            left, right = np.triu_indices(n, k=1)
-            chunks.append(members[left] * size + members[right])
-            if len(chunks) > 4096:
-                chunks = [np.unique(np.concatenate(chunks))]
-        if not chunks:
-            return
-        codes = np.unique(np.concatenate(chunks))
-        removed = self.removed
-        for code in codes.tolist():
-            i, j = divmod(code, size)
-            if i not in removed and j not in removed:
-                yield i, j
+    def sample_pairs(self, kind: str, *, limit: int, seed: int = 1) -> tuple[I64, I64]:
+        """Up to ``limit`` distinct pairs sharing a key of ``kind`` (for training), sampled."""
+        left, right = self.pair_arrays(kinds=(kind.rstrip(":"),), max_block=TRAINING_BLOCK)
+        return sample(left, right, limit, seed)

@@ -1,30 +1,45 @@
 """A calibrated Fellegi–Sunter model: feature levels → match probability, with its explanation.
 
-Each feature level has an m probability (among true matches) and a u probability (among
-non-matches); its weight is log2(m/u) bits. u comes from random pairs of the data, m and the
-prior are estimated by expectation–maximisation over blocked candidate pairs, as in Splink.
-Name agreement is weighted by how common the agreeing names are (term frequency): two records
-of "Mohammed Ali" agree less tellingly than two of "Wojciech Brzęczyszczykiewicz".
+Each feature level has an m probability (how often true matches show it) and a u probability
+(how often unrelated records do); its weight is log2(m/u) bits. The prior is the chance that two
+records picked at random are one person: ``matches_per_record`` over the number of records a
+record is compared with, so a probability means the same against a hundred records and against
+a million. Name agreement is weighted by how common the agreeing names are (term frequency):
+two records of "Mohammed Ali" agree less tellingly than two of "Wojciech Brzęczyszczykiewicz".
+An identifier agreement is weighted by how many values its length allows (a three-digit serial
+is shared by chance far more often than a passport number).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from liaison.matching.features import FEATURES, LEVELS, MISSING, Comparison
+from liaison.matching.identifiers import REGISTRY, identifier_bits
 from liaison.matching.record import Prepared
 
+F64 = NDArray[np.float64]
+
+# Name levels at which the agreeing parts' frequency adjusts the weight.
+TF_LEVELS = frozenset({"exact", "equivalent", "close", "subset", "initials", "partial"})
+# Below this many records, name frequencies are too noisy to use: the average weights apply.
+MIN_RECORDS_FOR_TF = 1000
+# The highest prior odds any pair gets (see MatchModel.prior_bits).
+MAX_PRIOR = 0.01
+IDENTIFIER_FEATURES = frozenset(k for k in FEATURES if k in REGISTRY)
+_FLOOR = 1e-9
+
 DEFAULT_M: dict[str, tuple[float, ...]] = {
-    "name": (0.55, 0.1, 0.2, 0.1, 0.03, 0.02),
+    "name": (0.5, 0.1, 0.12, 0.1, 0.03, 0.08, 0.03, 0.04),
     "birth_date": (0.8, 0.03, 0.03, 0.06, 0.03, 0.02, 0.03),
     "gender": (0.97, 0.03),
     "nationality": (0.95, 0.05),
@@ -32,7 +47,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
     "document": (0.85, 0.05, 0.1),
     "national_id": (0.85, 0.05, 0.1),
     "phone": (0.8, 0.2),
-    "email": (0.8, 0.05, 0.15),
+    "email": (0.75, 0.05, 0.05, 0.15),
     "address": (0.7, 0.15, 0.05, 0.1),
     "iban": (0.9, 0.1),
     "vin": (0.9, 0.1),
@@ -40,7 +55,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
     "firearm": (0.9, 0.1),
 }
 DEFAULT_U: dict[str, tuple[float, ...]] = {
-    "name": (0.0005, 0.0003, 0.002, 0.05, 0.05, 0.8972),
+    "name": (0.0003, 0.0002, 0.0005, 0.0005, 0.0005, 0.06, 0.05, 0.8882),
     "birth_date": (0.00005, 0.00001, 0.0001, 0.002, 0.001, 0.015, 0.98184),
     "gender": (0.5, 0.5),
     # Nationality and place of birth follow the name: among candidates found by name they agree
@@ -50,16 +65,13 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "document": (1e-6, 1e-5, 0.999989),
     "national_id": (1e-6, 1e-5, 0.999989),
     "phone": (1e-5, 0.99999),
-    "email": (1e-6, 1e-4, 0.999899),
+    "email": (1e-6, 1e-6, 1e-4, 0.999898),
     "address": (0.001, 0.005, 0.05, 0.944),
     "iban": (1e-6, 0.999999),
     "vin": (1e-6, 0.999999),
     "plate": (1e-6, 0.999999),
     "firearm": (1e-6, 0.999999),
 }
-TF_LEVELS = frozenset({"exact", "equivalent", "close"})
-_FLOOR = 1e-9
-MIN_RECORDS_FOR_U = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +98,16 @@ class Thresholds:
 PRESETS: dict[str, Thresholds] = {
     "search": Thresholds(0.9, 0.5),
     "crosscheck": Thresholds(0.95, 0.8),
-    "alert": Thresholds(0.85, 0.4),
+    "alert": Thresholds(0.85, 0.3),
+    "screening": Thresholds(0.9, 0.3),
     "dedupe": Thresholds(0.9, 0.5),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
+    """What one feature saw and how many bits (log2 Bayes factor) it added."""
+
     feature: str
     level: str
     bits: float
@@ -116,256 +131,264 @@ class MatchResult:
     band: str
     contributions: tuple[Contribution, ...]
 
+    @property
+    def ref(self) -> str:
+        """The stored record found (the right side of the pair)."""
+        return self.right
+
     def explanation(self) -> str:
         """One line: the features that agreed, disagreed or were missing, and their weight."""
         parts = [
             f"{c.feature} {c.effect} ({c.bits:+.1f}): {c.detail}"
-            for c in sorted(self.contributions, key=lambda c: -abs(c.bits))
+            for c in sorted(self.contributions, key=lambda c: (-abs(c.bits), c.feature))
             if c.level != MISSING
         ]
-        missing = [c.feature for c in self.contributions if c.level == MISSING]
+        missing = sorted(c.feature for c in self.contributions if c.level == MISSING)
         if missing:
             parts.append("missing: " + ", ".join(missing))
         return "; ".join(parts)
 
 
+class Frequencies:
+    """How many records hold each name symbol: the term frequencies of name weighting."""
+
+    def __init__(self, counts: Mapping[str, int], records: int) -> None:
+        self.counts = counts
+        self.records = records
+
+    @property
+    def active(self) -> bool:
+        return self.records >= MIN_RECORDS_FOR_TF
+
+    def log2p(self, symbols: Sequence[str]) -> float:
+        """log2 of the chance that a random record holds all these symbols (independence)."""
+        return sum(math.log2(max(self.counts.get(s, 0), 1) / self.records) for s in symbols)
+
+
+def _logistic(bits: float) -> float:
+    if bits > 60:
+        return 1.0
+    if bits < -1000:
+        return 0.0
+    return 1.0 / (1.0 + math.pow(2.0, -bits))
+
+
 @dataclass
 class MatchModel:
-    """Feature weights, the prior and name frequencies. Registered and saved by name."""
+    """A named list of weighted features with typed settings, saved and loaded as JSON.
+
+    ``m``/``u`` give one probability per level of each feature (``features.LEVELS``);
+    ``matches_per_record`` is the expected number of other records of the same person a record
+    has; ``tf_bonus_bits``/``tf_penalty_bits`` bound how far name frequency moves a name weight.
+    """
 
     name: str = "person-v1"
+    features: tuple[str, ...] = tuple(FEATURES)
     m: dict[str, list[float]] = field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_M.items()}
     )
     u: dict[str, list[float]] = field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_U.items()}
     )
-    prior: float = 0.001
-    token_frequency: dict[str, float] = field(default_factory=dict)
-    default_frequency: float = 1e-4
-    features: tuple[str, ...] = tuple(FEATURES)
+    matches_per_record: float = 1.0
+    tf_bonus_bits: float = 3.0
+    tf_penalty_bits: float = 6.0
+    description: str = ""
 
     def __post_init__(self) -> None:
         unknown = set(self.features) - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown features {sorted(unknown)}; known: {', '.join(FEATURES)}")
         for feature in self.features:
-            if len(self.m[feature]) != len(LEVELS[feature]) or len(self.u[feature]) != len(
-                LEVELS[feature]
+            levels = LEVELS[feature]
+            if len(self.m.get(feature, ())) != len(levels) or len(self.u.get(feature, ())) != len(
+                levels
             ):
-                raise ValueError(f"feature {feature} needs one m and u per level {LEVELS[feature]}")
+                raise ValueError(f"feature {feature} needs one m and one u per level {levels}")
+        if not 0 < self.matches_per_record < 1e6:
+            raise ValueError("matches_per_record must be positive")
+        if self.tf_bonus_bits < 0 or self.tf_penalty_bits < 0:
+            raise ValueError("tf bounds must not be negative")
 
-    # ── scoring ────────────────────────────────────────────────────────────────────────────
+    def copy(self) -> MatchModel:
+        return MatchModel.from_dict(self.to_dict())
 
-    def weight(self, feature: str, level: str, tokens: Sequence[str] = ()) -> float:
-        if level == MISSING:
+    # ── weights ────────────────────────────────────────────────────────────────────────────
+
+    def prior_bits(self, population: int) -> float:
+        """log2 prior odds that a record matches one of ``population`` others.
+
+        Never above ``MAX_PRIOR``: in a handful of records, two of them are not assumed to be
+        one person before any evidence.
+        """
+        prior = min(MAX_PRIOR, self.matches_per_record / max(population, 1))
+        return math.log2(prior / (1 - prior))
+
+    def level_bits(self, feature: str) -> F64:
+        """log2(m/u) per level, and 0 appended for a missing field (index -1)."""
+        m = np.maximum(np.array(self.m[feature], dtype=np.float64), _FLOOR)
+        u = np.maximum(np.array(self.u[feature], dtype=np.float64), _FLOOR)
+        return np.append(np.log2(m / u), 0.0)
+
+    def _name_tf_bits(self, level: int, log2p: float) -> float:
+        m = max(self.m["name"][level], _FLOOR)
+        log2u = math.log2(max(self.u["name"][level], _FLOOR))
+        adjusted = min(max(log2p, log2u - self.tf_bonus_bits), log2u + self.tf_penalty_bits)
+        return math.log2(m) - adjusted
+
+    def weight(
+        self,
+        feature: str,
+        comparison: Comparison,
+        *,
+        frequencies: Frequencies | None = None,
+        chance_bits: int | None = None,
+    ) -> float:
+        """Bits one comparison adds: log2(m/u), with the frequency and specificity adjustments."""
+        if comparison.level == MISSING:
             return 0.0
-        index = LEVELS[feature].index(level)
+        index = LEVELS[feature].index(comparison.level)
+        if (
+            feature == "name"
+            and comparison.level in TF_LEVELS
+            and comparison.tokens
+            and frequencies is not None
+            and frequencies.active
+        ):
+            return self._name_tf_bits(index, frequencies.log2p(comparison.tokens))
         m = max(self.m[feature][index], _FLOOR)
         u = max(self.u[feature][index], _FLOOR)
-        if feature == "name" and level in TF_LEVELS and tokens and self.token_frequency:
-            u_tf = 1.0
-            for token in set(tokens):
-                u_tf *= self.token_frequency.get(token, self.default_frequency)
-            # Frequency adjusts the average u within bounds: a rare name adds at most 3 bits (name
-            # parts are not independent: given and family names follow nationality), a common
-            # one removes up to 6.
-            u = min(max(u_tf, u / 8), u * 64)
+        if comparison.level == "exact" and chance_bits is not None:
+            u = max(u, 2.0**-chance_bits)
         return math.log2(m / u)
 
-    def compare(self, a: Prepared, b: Prepared) -> list[tuple[str, Comparison]]:
-        return [(feature, FEATURES[feature](a, b)) for feature in self.features]
-
-    def probability(self, a: Prepared, b: Prepared) -> float:
-        """The match probability alone (no explanation), for bulk scoring."""
-        bits = math.log2(self.prior / (1 - self.prior))
-        for feature in self.features:
-            comparison = FEATURES[feature](a, b)
-            bits += self.weight(feature, comparison.level, comparison.tokens)
-        return 1.0 / (1.0 + 2.0 ** (-bits)) if bits > -1000 else 0.0
+    # ── one pair, explained ────────────────────────────────────────────────────────────────
 
     def score(
-        self, a: Prepared, b: Prepared, thresholds: Thresholds = PRESETS["search"]
+        self,
+        a: Prepared,
+        b: Prepared,
+        thresholds: Thresholds = PRESETS["search"],
+        *,
+        population: int = 1000,
+        frequencies: Frequencies | None = None,
     ) -> MatchResult:
-        """Compare two prepared records and explain the probability that they are one person."""
+        """Compare two prepared records and explain the probability that they are one person.
+
+        ``population`` is how many records ``a`` was compared with (it sets the prior);
+        ``frequencies`` gives name frequencies (an ``Index`` passes its own).
+        """
+        bits = self.prior_bits(population)
         contributions = []
-        bits = math.log2(self.prior / (1 - self.prior))
-        for feature, comparison in self.compare(a, b):
-            w = self.weight(feature, comparison.level, comparison.tokens)
+        for feature in self.features:
+            comparison = FEATURES[feature](a, b)
+            chance = None
+            if feature in IDENTIFIER_FEATURES and comparison.level == "exact":
+                chance = identifier_bits(feature, a.identifiers[feature])
+            w = self.weight(feature, comparison, frequencies=frequencies, chance_bits=chance)
             bits += w
             contributions.append(Contribution(feature, comparison.level, w, comparison.detail))
-        probability = 1.0 / (1.0 + 2.0 ** (-bits)) if bits > -1000 else 0.0
+        probability = _logistic(bits)
         return MatchResult(
             a.ref, b.ref, probability, bits, thresholds.band(probability), tuple(contributions)
         )
 
-    # ── estimation ─────────────────────────────────────────────────────────────────────────
-
-    def estimate_frequencies(self, records: Iterable[Prepared]) -> None:
-        """Name-symbol frequencies from the data (the term-frequency table)."""
-        counts: Counter[str] = Counter()
-        total = 0
-        for record in records:
-            for symbol in record.symbols:
-                counts[symbol] += 1
-                total += 1
-        if total:
-            self.token_frequency = {k: v / total for k, v in counts.items()}
-            self.default_frequency = 1.0 / total
-
-    def _levels(self, pairs: Sequence[tuple[Prepared, Prepared]]) -> np.ndarray:
-        matrix = np.full((len(pairs), len(self.features)), -1, dtype=np.int8)
-        for row, (a, b) in enumerate(pairs):
-            for col, feature in enumerate(self.features):
-                level = FEATURES[feature](a, b).level
-                if level != MISSING:
-                    matrix[row, col] = LEVELS[feature].index(level)
-        return matrix
-
-    def estimate_u(
-        self, records: Sequence[Prepared], *, samples: int = 50_000, seed: int = 1
-    ) -> None:
-        """u probabilities from random pairs (almost all of which are different people).
-
-        Too few records give too few distinct pairs: below ``MIN_RECORDS_FOR_U`` the shipped u
-        probabilities stay.
-        """
-        if len(records) < MIN_RECORDS_FOR_U:
-            return
-        rng = random.Random(seed)
-        pairs = []
-        for _ in range(samples):
-            i, j = rng.randrange(len(records)), rng.randrange(len(records))
-            if i != j:
-                pairs.append((records[i], records[j]))
-        levels = self._levels(pairs)
-        for col, feature in enumerate(self.features):
-            observed = levels[:, col][levels[:, col] >= 0]
-            if len(observed) < 50:
-                continue
-            counts = np.bincount(observed, minlength=len(LEVELS[feature])).astype(float)
-            # Add-one smoothing scaled so that unseen agreement stays rare but non-zero.
-            smoothed = (counts + 0.5) / (counts.sum() + 0.5 * len(counts))
-            self.u[feature] = [float(x) for x in smoothed]
-
-    def estimate_m(
+    def probability(
         self,
-        pairs: Sequence[tuple[Prepared, Prepared]],
+        a: Prepared,
+        b: Prepared,
         *,
-        exclude: frozenset[str] = frozenset(),
-        iterations: int = 15,
+        population: int = 1000,
+        frequencies: Frequencies | None = None,
     ) -> float:
-        """m probabilities by expectation–maximisation over blocked pairs (u fixed).
-
-        As in Splink, the features the pairs were blocked on are ``exclude``d: among pairs that
-        share a birth date, agreement on the date says nothing, so its m cannot be learnt there.
-        Returns the estimated share of matches among the pairs.
-        """
-        if not pairs:
-            return self.prior
-        return self._em(pairs, exclude, iterations)
-
-    def _em(
-        self, pairs: Sequence[tuple[Prepared, Prepared]], exclude: frozenset[str], iterations: int
-    ) -> float:
-        levels = self._levels(pairs)
-        n_features = len(self.features)
-        prior = 0.05
-        for _ in range(iterations):
-            log_m = np.zeros(len(pairs))
-            log_u = np.zeros(len(pairs))
-            for col, feature in enumerate(self.features):
-                if feature in exclude:
-                    continue
-                present = levels[:, col] >= 0
-                idx = levels[present, col]
-                log_m[present] += np.log(np.maximum(np.array(self.m[feature])[idx], _FLOOR))
-                log_u[present] += np.log(np.maximum(np.array(self.u[feature])[idx], _FLOOR))
-            logit = np.log(prior) - np.log1p(-prior) + log_m - log_u
-            posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
-            prior = float(np.clip(posterior.mean(), 1e-6, 0.999))
-            for col in range(n_features):
-                feature = self.features[col]
-                if feature in exclude:
-                    continue
-                present = levels[:, col] >= 0
-                weights = np.bincount(
-                    levels[present, col], weights=posterior[present], minlength=len(LEVELS[feature])
-                )
-                total = weights.sum()
-                if total > 1.0:
-                    self.m[feature] = [
-                        float(x) for x in (weights + 0.01) / (total + 0.01 * len(weights))
-                    ]
-        return prior
-
-    def estimate_prior(
-        self, pairs: Sequence[tuple[Prepared, Prepared]], *, iterations: int = 20
-    ) -> None:
-        """The share of matches among candidate pairs, with m and u fixed (the E-step alone)."""
-        if not pairs:
-            return
-        levels = self._levels(pairs)
-        bits = np.zeros(len(pairs))
-        for col, feature in enumerate(self.features):
-            present = levels[:, col] >= 0
-            weights = np.array([self.weight(feature, level) for level in LEVELS[feature]])
-            bits[present] += weights[levels[present, col]]
-        prior = 0.01
-        for _ in range(iterations):
-            logit = (math.log2(prior / (1 - prior)) + bits) * math.log(2)
-            posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
-            prior = float(np.clip(posterior.mean(), 1e-6, 0.99))
-        self.prior = prior
+        return self.score(a, b, population=population, frequencies=frequencies).probability
 
     # ── persistence ────────────────────────────────────────────────────────────────────────
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "features": list(self.features),
+            "levels": {f: list(LEVELS[f]) for f in self.features},
+            "m": {f: [round(x, 8) for x in self.m[f]] for f in self.features},
+            "u": {f: [float(f"{x:.6g}") for x in self.u[f]] for f in self.features},
+            "matches_per_record": round(self.matches_per_record, 6),
+            "tf_bonus_bits": self.tf_bonus_bits,
+            "tf_penalty_bits": self.tf_penalty_bits,
+        }
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "name": self.name,
-                "m": self.m,
-                "u": self.u,
-                "prior": self.prior,
-                "features": list(self.features),
-            },
-            indent=1,
-            sort_keys=True,
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatchModel:
+        """A model from its settings; unknown settings and mismatched levels are refused."""
+        allowed = {
+            "name",
+            "description",
+            "features",
+            "levels",
+            "m",
+            "u",
+            "matches_per_record",
+            "tf_bonus_bits",
+            "tf_penalty_bits",
+        }
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"unknown model settings {sorted(unknown)}")
+        features = tuple(data.get("features", FEATURES))
+        for feature, levels in dict(data.get("levels", {})).items():
+            if feature in LEVELS and tuple(levels) != LEVELS[feature]:
+                raise ValueError(f"model levels of {feature} differ from this version's")
+        return cls(
+            name=str(data.get("name", "person-v1")),
+            description=str(data.get("description", "")),
+            features=features,
+            m={k: [float(x) for x in v] for k, v in dict(data["m"]).items()},
+            u={k: [float(x) for x in v] for k, v in dict(data["u"]).items()},
+            matches_per_record=float(data.get("matches_per_record", 1.0)),
+            tf_bonus_bits=float(data.get("tf_bonus_bits", 3.0)),
+            tf_penalty_bits=float(data.get("tf_penalty_bits", 6.0)),
         )
 
     @classmethod
     def from_json(cls, text: str) -> MatchModel:
-        data = json.loads(text)
-        allowed = {"name", "m", "u", "prior", "features"}
-        unknown = set(data) - allowed
-        if unknown:
-            raise ValueError(f"unknown model settings {sorted(unknown)}")
-        return cls(
-            name=data["name"],
-            m=data["m"],
-            u=data["u"],
-            prior=float(data["prior"]),
-            features=tuple(data["features"]),
-        )
+        return cls.from_dict(json.loads(text))
 
     def save(self, path: Path) -> None:
         path.write_text(self.to_json(), encoding="utf-8")
 
+    @classmethod
+    def load(cls, path: Path) -> MatchModel:
+        return cls.from_json(path.read_text(encoding="utf-8"))
 
-def default_model() -> MatchModel:
-    """The shipped model (weights estimated on the synthetic world), or the priors if absent."""
-    resource = resources.files("liaison.matching").joinpath("data/person-v1.json")
+
+def _packaged(name: str) -> MatchModel:
+    resource = resources.files("liaison.matching").joinpath(f"data/{name}.json")
     if resource.is_file():
         return MatchModel.from_json(resource.read_text("utf-8"))
-    return MatchModel()
+    return MatchModel(name=name)
 
 
-MODELS = {"person-v1": default_model}
+MODELS: dict[str, Callable[[], MatchModel]] = {"person-v1": lambda: _packaged("person-v1")}
+
+
+def register_model(name: str, factory: Callable[[], MatchModel]) -> None:
+    """Make a model available by name (``get_model``)."""
+    MODELS[name] = factory
 
 
 def get_model(name: str) -> MatchModel:
-    """A registered model by name; unknown names are refused."""
+    """A fresh copy of a registered model; unknown names are refused."""
     try:
-        return MODELS[name]()
+        factory = MODELS[name]
     except KeyError:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
+    return factory()
+
+
+def default_model() -> MatchModel:
+    """The shipped model (weights estimated on the synthetic world), or the priors if absent."""
+    return get_model("person-v1")

@@ -1,12 +1,20 @@
-"""Text normalisation for matching: script-aware transliteration, tokens, phonetic skeletons.
+"""Text normalisation for names: script detection, transliteration, tokens, phonetic skeletons.
 
-Applied once at write time. ``display`` keeps what was written; everything else is folded for
-comparison: Unicode NFKC, case-folded, transliterated to ASCII (anyascii covers Cyrillic, Greek,
-Arabic, Han, Hangul and more), particles separated, known name equivalences mapped to a symbol.
+Applied once, at write time. The record keeps what was written for display; everything here is
+folded for comparison: Unicode NFKC, case-folded, transliterated to ASCII (anyascii covers
+Cyrillic, Greek, Arabic, Hebrew, Han, Hangul, kana, Thai, Devanagari and more), diacritics
+folded, particles and titles set aside, known name equivalences mapped to one symbol.
+
+Why anyascii and not ICU: both read the same scripts; anyascii is a pure wheel that installs
+everywhere, while PyICU needs the system ICU library. What neither does is handled here: Han
+family names with a reading of their own (单 is Shan as a family name), and the syllables of Han
+and Hangul names split into separate parts.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from functools import lru_cache
@@ -16,7 +24,7 @@ from anyascii import anyascii
 
 # Name particles: kept for display, optional for comparison (van der Berg ~ Berg).
 PARTICLES = frozenset(
-    [
+    {
         "al",
         "el",
         "ul",
@@ -25,6 +33,7 @@ PARTICLES = frozenset(
         "ibn",
         "abu",
         "bint",
+        "ould",
         "van",
         "von",
         "der",
@@ -49,49 +58,84 @@ PARTICLES = frozenset(
         "mc",
         "mac",
         "st",
-    ]
+    }
+)
+# Titles and generational suffixes: never part of a person's name.
+TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "herr",
+        "frau",
+        "mme",
+        "mlle",
+        "sr",
+        "sra",
+        "srta",
+        "jr",
+        "jnr",
+        "snr",
+        "sen",
+        "ii",
+        "iii",
+        "iv",
+        "esq",
+        "hon",
+        "rev",
+    }
 )
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_APOSTROPHES = re.compile(r"['`\u2019\u02b9\u02bc]")
+_APOSTROPHES = re.compile(r"['`\u2019\u02b9\u02bc\u02bb]")
 
-SCRIPTS = ("latin", "cyrillic", "greek", "arabic", "han", "hangul", "hebrew", "other")
+SCRIPTS = ("latin", "cyrillic", "greek", "arabic", "hebrew", "han", "hangul", "kana", "other")
 
 
+def _script_of_char(code: int) -> str:
+    if code < 0x250 or 0x1E00 <= code < 0x1F00:
+        return "latin"
+    if 0x370 <= code < 0x400 or 0x1F00 <= code < 0x2000:
+        return "greek"
+    if 0x400 <= code < 0x530:
+        return "cyrillic"
+    if 0x590 <= code < 0x600:
+        return "hebrew"
+    if 0x600 <= code < 0x780 or 0xFB50 <= code < 0xFE00 or 0xFE70 <= code < 0xFF00:
+        return "arabic"
+    if 0x4E00 <= code < 0xA000 or 0x3400 <= code < 0x4DC0 or 0xF900 <= code < 0xFB00:
+        return "han"
+    if 0xAC00 <= code < 0xD7B0 or 0x1100 <= code < 0x1200 or 0x3130 <= code < 0x3190:
+        return "hangul"
+    if 0x3040 <= code < 0x3100:
+        return "kana"
+    return "other"
+
+
+@lru_cache(maxsize=100_000)
 def script_of(text: str) -> str:
     """The dominant non-Latin script of ``text``, or latin."""
+    if text.isascii():
+        return "latin"
     counts: dict[str, int] = {}
     for ch in text:
-        if not ch.isalpha():
-            continue
-        code = ord(ch)
-        if code < 0x250:
-            script = "latin"
-        elif 0x370 <= code < 0x400 or 0x1F00 <= code < 0x2000:
-            script = "greek"
-        elif 0x400 <= code < 0x530:
-            script = "cyrillic"
-        elif 0x590 <= code < 0x600:
-            script = "hebrew"
-        elif 0x600 <= code < 0x780 or 0xFB50 <= code < 0xFE00:
-            script = "arabic"
-        elif 0x4E00 <= code < 0xA000 or 0x3400 <= code < 0x4DC0:
-            script = "han"
-        elif 0xAC00 <= code < 0xD7B0 or 0x1100 <= code < 0x1200:
-            script = "hangul"
-        else:
-            script = "other"
-        counts[script] = counts.get(script, 0) + 1
-    if not counts:
-        return "latin"
+        if ch.isalpha():
+            script = _script_of_char(ord(ch))
+            counts[script] = counts.get(script, 0) + 1
     non_latin = {k: v for k, v in counts.items() if k != "latin"}
-    return max(non_latin, key=lambda k: non_latin[k]) if non_latin else "latin"
+    return max(sorted(non_latin), key=lambda k: non_latin[k]) if non_latin else "latin"
 
 
 @lru_cache(maxsize=200_000)
 def to_ascii(text: str) -> str:
     """NFKC, transliterated to ASCII, lower case. Han and Hangul syllables become separate words."""
     text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text.casefold()
     if script_of(text) in ("han", "hangul"):
         # anyascii writes each syllable capitalised (王小明 → WangXiaoMing): split them.
         text = " ".join(_CAMEL.sub(" ", anyascii(part)) for part in text.split())
@@ -100,16 +144,38 @@ def to_ascii(text: str) -> str:
     return text.casefold()
 
 
-def tokens(text: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def tokens(text: str) -> tuple[str, ...]:
     """ASCII tokens of a name, in order. Hyphens and dots separate; apostrophes join
     (O'Brien → obrien; the soft sign romanised as ' in Koval'ski → kovalski)."""
-    return [t for t in _SPLIT.split(_APOSTROPHES.sub("", to_ascii(text))) if t]
+    return tuple(t for t in _SPLIT.split(_APOSTROPHES.sub("", to_ascii(text))) if t)
 
 
-def content_tokens(parts: list[str]) -> list[str]:
-    """Tokens without particles, unless the name is nothing but particles."""
-    kept = [t for t in parts if t not in PARTICLES]
-    return kept or parts
+def content_tokens(parts: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Tokens without titles and particles, unless the name is nothing but particles."""
+    named = [t for t in parts if t not in TITLES] or list(parts)
+    kept = [t for t in named if t not in PARTICLES]
+    return tuple(kept or named)
+
+
+@lru_cache(maxsize=1)
+def _han_surnames() -> dict[str, str]:
+    text = resources.files("liaison.matching").joinpath("data/han_surnames.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#"))
+    return {row["surname"]: row["reading"] for row in rows}
+
+
+def han_family_reading(family: str) -> str | None:
+    """The family-name reading of a Han name written family name first (单雄信 → shan xiong xin),
+    or None when the family name reads as usual."""
+    text = unicodedata.normalize("NFKC", family.strip())
+    table = _han_surnames()
+    for length in (2, 1):
+        head = text[:length]
+        if len(head) == length and head in table:
+            rest = to_ascii(text[length:]).strip()
+            return f"{table[head]} {rest}".strip()
+    return None
 
 
 _SKELETON_RULES = (
@@ -142,9 +208,9 @@ def skeleton(token: str) -> str:
     """A spelling-tolerant key: consonants after folding digraphs that romanisations disagree on.
 
     ch/kh/h/tsch/tch/c(final) (German ch is Russian х, English ch is Russian ч), sh/sch,
-    zh/j/dj, w/v, ts/tz, ph/f and z/s fold together and
-    vowels vanish (so Arabic consonant skeletons and vocalised spellings meet); a leading vowel
-    or y/j/i becomes one marker so that Yurevich, Iurevich and Jurewitsch agree.
+    zh/j/dj, w/v, ts/tz, ph/f and z/s fold together and vowels vanish (so Arabic consonant
+    skeletons and vocalised spellings meet); a leading vowel or y/j/i becomes one marker so that
+    Yurevich, Iurevich and Jurewitsch agree.
     """
     if not token:
         return ""
@@ -178,15 +244,12 @@ def skeleton(token: str) -> str:
 
 @lru_cache(maxsize=1)
 def _equivalents() -> dict[str, str]:
-    table: dict[str, str] = {}
     text = (
-        resources.files("liaison.matching").joinpath("data/name_equivalents.txt").read_text("utf-8")
+        resources.files("liaison.matching").joinpath("data/name_equivalents.csv").read_text("utf-8")
     )
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        names = line.split()
+    table: dict[str, str] = {}
+    for row in csv.reader(line for line in io.StringIO(text) if not line.startswith("#")):
+        names = [n.strip() for n in row if n.strip()]
         for name in names:
             table.setdefault(name, names[0])
     return table

@@ -19,12 +19,14 @@ def upgrade() -> None:
     op.create_table(
         "match_keys",
         sa.Column("namespace", sa.String(32), nullable=False),
-        sa.Column("ref", sa.String(64), nullable=False),
+        sa.Column("record_ref", sa.String(64), nullable=False),
+        sa.Column("key_kind", sa.String(8), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
-        sa.PrimaryKeyConstraint("namespace", "ref", "key", name="pk_match_keys"),
+        sa.PrimaryKeyConstraint("namespace", "record_ref", "key_kind", "key", name="pk_match_keys"),
     )
-    op.create_index("ix_match_keys_namespace_key", "match_keys", ["namespace", "key"])
+    op.create_index("ix_match_keys_lookup", "match_keys", ["namespace", "key_kind", "key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_match_keys_lookup", table_name="match_keys")
     op.drop_table("match_keys")

@@ -1,0 +1,106 @@
+"""Scoring candidate pairs on every core: forked workers read the columns the parent built.
+
+Workers are forked after the columns exist, so they share them (copy-on-write) and receive only
+ranges of pair numbers; they send back the bits of each pair. Where forking is unavailable, or
+the work is small, everything runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from liaison.matching.batch import score_pairs
+from liaison.matching.columns import Columns
+from liaison.matching.scoring import MatchModel
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+Progress = Callable[[int, int], None]
+
+CHUNK = 100_000
+# Below this many pairs the cost of starting workers outweighs what they save.
+PARALLEL_FROM = 400_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    model: MatchModel
+    a: Columns
+    b: Columns
+    left: I64
+    right: I64
+    population: int
+    log2p: F64 | None
+
+
+_JOB: _Job | None = None
+
+
+def _score_range(bounds: tuple[int, int]) -> F64:
+    job = _JOB
+    assert job is not None
+    start, end = bounds
+    scores = score_pairs(
+        job.model,
+        job.a,
+        job.left[start:end],
+        job.b,
+        job.right[start:end],
+        population=job.population,
+        log2p=job.log2p,
+    )
+    return scores.bits
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def score_all(
+    model: MatchModel,
+    a: Columns,
+    left: I64,
+    b: Columns,
+    right: I64,
+    *,
+    population: int,
+    log2p: F64 | None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> F64:
+    """Bits of every pair, in order, using up to ``workers`` processes."""
+    global _JOB
+    total = len(left)
+    bounds = [(s, min(s + CHUNK, total)) for s in range(0, total, CHUNK)]
+    workers = default_workers() if workers is None else workers
+    # Build the shared arrays once in the parent so the children do not each rebuild them.
+    a.vocabulary.table()
+    _JOB = _Job(model, a, b, left, right, population, log2p)
+    parts: list[F64] = []
+    try:
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if workers > 1 and total >= PARALLEL_FROM and forkable:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as pool:
+                for part in pool.imap(_score_range, bounds):
+                    parts.append(part)
+                    if progress is not None:
+                        progress(sum(len(p) for p in parts), total)
+        else:
+            for bound in bounds:
+                parts.append(_score_range(bound))
+                if progress is not None:
+                    progress(bound[1], total)
+    finally:
+        _JOB = None
+    return np.concatenate(parts) if parts else np.empty(0)
