@@ -285,3 +285,12 @@ def audit_agency_filter(actor: Actor) -> str | None:
     """The agency id audit queries are limited to, or None for all (hub DPO). Deny → raises."""
     audit_scope(actor).enforce()
     return None if actor.is_hub else actor.agency_id
+
+
+# ── Entities: the shared information system ─────────────────────────────────────────────────
+
+
+# ── Exchange: cases and messages ────────────────────────────────────────────────────────────
+
+
+# ── Alerts and checks ───────────────────────────────────────────────────────────────────────
