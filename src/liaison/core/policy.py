@@ -290,6 +290,85 @@ def audit_agency_filter(actor: Actor) -> str | None:
 # ── Entities: the shared information system ─────────────────────────────────────────────────
 
 
+def can_contribute(actor: Actor, *, personal_data: bool) -> Decision:
+    """Contributing records: the capability, and personal data only where the framework allows."""
+    granted = can(actor, Capability.CONTRIBUTE)
+    if not granted:
+        return granted
+    if personal_data and not actor.personal_data_allowed:
+        return deny(
+            f"your agency's framework ({actor.framework.label}) excludes personal data, "
+            "so it cannot contribute records holding it"
+        )
+    return granted
+
+
+def can_search(actor: Actor) -> Decision:
+    """The one search box: the search capability and a stated purpose."""
+    granted = can(actor, Capability.SEARCH)
+    if not granted:
+        return granted
+    if not (actor.purpose or "").strip():
+        return deny("state the purpose of the search (it is recorded in the audit log)")
+    return granted
+
+
+def crossmatch_view(
+    actor: Actor,
+    *,
+    own_owner_id: str,
+    other: Markings,
+    other_minor: bool,
+    personal_data: bool,
+) -> RecordDecision:
+    """What a cross-match notification tells the owner of one side about the other side.
+
+    FULL here means the notification itself: that a match exists, the entity type, the strength
+    band, the other owner and its markings — never the other record's data. HIT_ONLY drops the
+    strength and markings: the other side is a minor's record (Art. 30(3)) or H2 data, whose
+    owner alone is told more. Agencies whose framework excludes personal data hear nothing of
+    matches on personal data.
+    """
+    if own_owner_id != actor.agency_id:
+        return RecordDecision(Visibility.NONE, "cross-matches are notified to the data owners only")
+    if personal_data and not actor.personal_data_allowed:
+        return RecordDecision(
+            Visibility.NONE,
+            f"your agency's framework ({actor.framework.label}) excludes personal data",
+        )
+    if other_minor:
+        return RecordDecision(Visibility.HIT_ONLY, "the other record is a minor's: hit/no-hit only")
+    if other.handling is HandlingCode.H2:
+        return RecordDecision(
+            Visibility.HIT_ONLY, "the other record is H2: its owner is told, you see hit/no-hit"
+        )
+    return RecordDecision(Visibility.FULL, "both owners are told a match exists")
+
+
+def can_request_details(actor: Actor, *, owner_agency_id: str) -> Decision:
+    """Asking the data owner for the details behind a hit."""
+    granted = can(actor, Capability.SEARCH)
+    if not granted:
+        granted = can(actor, Capability.CONTRIBUTE)
+    if not granted:
+        return granted
+    if owner_agency_id == actor.agency_id:
+        return deny("your agency owns this record: there is nobody to ask")
+    return allow("details are asked of the data owner")
+
+
+def can_review_identity_conflict(actor: Actor, owner_ids: tuple[str, str]) -> Decision:
+    """Reviewers of an owning agency (or the hub) verify identity-conflict links."""
+    granted = can(actor, Capability.REVIEW_IDENTITY_CONFLICTS)
+    if not granted:
+        return granted
+    if actor.agency_id in owner_ids:
+        return allow("your agency owns one of the linked records")
+    if actor.is_hub:
+        return allow("the hub verifies links between member agencies' records")
+    return deny("only the owners of the linked records (or the hub) verify this link")
+
+
 # ── Exchange: cases and messages ────────────────────────────────────────────────────────────
 
 
