@@ -28,7 +28,8 @@ os.environ.setdefault("LIAISON_MODE", "test")
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(mode=Mode.TEST, cookie_secure=False)
+    # Tests run the cross-check themselves (``run_pending``), so results never race a thread.
+    return Settings(mode=Mode.TEST, cookie_secure=False, crosscheck_in_background=False)
 
 
 @pytest.fixture(scope="session")

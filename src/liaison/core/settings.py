@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     )
     attachment_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest attachment")
     hit_report_deadline_hours: int = Field(12, ge=1, description="SIRENE answer deadline")
+    crosscheck_in_background: bool = Field(
+        True, description="run cross-checks in a background thread after each contribution"
+    )
     hub_copy: bool = Field(False, description="the hub agency may read every message")
 
     @model_validator(mode="after")

@@ -42,6 +42,7 @@ from liaison.entities.model import (
 )
 from liaison.entities.service import prepared
 from liaison.matching import PRESETS, Index, MatchResult, Prepared, Thresholds
+from liaison.matching.scoring import IDENTIFIER_FEATURES
 
 PERSON = "Person"
 CHUNK = 500
@@ -379,9 +380,18 @@ def _identity_conflicts(session: Session, persons: Sequence[Entity]) -> None:
             if a is None or b is None:
                 continue
             result = index.score(a, b, th)
-            if result.probability >= th.possible:
+            if identity_probability(result) >= th.possible:
                 continue
             _flag(session, left, right, key, result)
+
+
+def identity_probability(result: MatchResult) -> float:
+    """How likely the identity data alone (names, birth date, sex, nationality, birthplace) say
+    one person: the score without the identifiers, which are what the records share."""
+    bits = result.bits - sum(
+        c.bits for c in result.contributions if c.feature in IDENTIFIER_FEATURES
+    )
+    return 1.0 / (1.0 + 2.0 ** -max(min(bits, 60.0), -1000.0))
 
 
 def _flag(session: Session, left: str, right: str, key: str, result: MatchResult) -> None:
@@ -400,7 +410,7 @@ def _flag(session: Session, left: str, right: str, key: str, result: MatchResult
         identifier=key,
         reason=(
             f"both records carry the {kind} {key.partition(':')[2]}, but their identity data "
-            f"are not similar (match probability {result.probability:.2f}; "
+            f"are not similar (identity match probability {identity_probability(result):.2f}; "
             f"disagreeing: {', '.join(disagree) or 'none'})"
         ),
         colour=LinkColour.YELLOW.value,

@@ -1,0 +1,334 @@
+"""Ingestion: nothing good is lost when something is bad.
+
+Every source (JSON records, NDJSON, CSV/Excel with a column mapping, FollowTheMoney JSON) is
+read into numbered rows; each row is validated and stored on its own (a savepoint per row), so a
+rejected row never aborts the batch and never corrupts accepted ones. Rows are committed in
+chunks: an interruption keeps every chunk already stored. The batch keeps a per-row report
+(accepted, updated, unchanged, rejected with the reason). Stored records are pending for the
+cross-check, which the caller starts in the background (``crosscheck.Runner``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from liaison.core import audit
+from liaison.core.actor import Actor
+from liaison.core.clock import utcnow
+from liaison.core.errors import LiaisonError, NotFound, ValidationFailed
+from liaison.core.policy import can_contribute
+from liaison.db.engine import Database
+from liaison.entities import formats
+from liaison.entities.model import Entity, IngestBatch, IngestRow
+from liaison.entities.schema import SCHEMA
+from liaison.entities.service import contribute, link, parse_contribution
+
+CHUNK = 500
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_MESSAGE = 1000
+
+Row = tuple[int, Mapping[str, Any] | None, str | None]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The outcome of a batch: its counts and where to read the rows."""
+
+    batch: IngestBatch
+
+    def as_dict(self) -> dict[str, Any]:
+        b = self.batch
+        return {
+            "batch": b.id,
+            "format": b.source_format,
+            "filename": b.filename,
+            "total": b.total,
+            "accepted": b.accepted,
+            "updated": b.updated,
+            "unchanged": b.unchanged,
+            "rejected": b.rejected,
+            "created_at": b.created_at.isoformat(),
+        }
+
+
+def check_size(data: bytes) -> None:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(
+            f"the file is {len(data) // (1024 * 1024)} MB; uploads are at most "
+            f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB — split it"
+        )
+    if not data.strip():
+        raise ValidationFailed("the file is empty")
+
+
+def ingest_rows(
+    database: Database,
+    actor: Actor,
+    rows: Iterable[Row],
+    *,
+    source_format: str,
+    filename: str,
+    progress: Progress | None = None,
+    after: Callable[[Session, dict[str, str]], None] | None = None,
+) -> Report:
+    """Store every good row, report every bad one; ``after`` runs last with ref → entity id."""
+    can_contribute(actor, personal_data=False).enforce()
+    with database.session() as session:
+        batch = IngestBatch(
+            agency_id=actor.agency_id,
+            username=actor.username,
+            source_format=source_format,
+            filename=filename[:200],
+            total=0,
+            accepted=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            created_at=utcnow(),
+        )
+        session.add(batch)
+        session.flush()
+        batch_id = batch.id
+    first_line: dict[str, int] = {}
+    stored: dict[str, str] = {}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    done = 0
+    iterator = iter(rows)
+    while True:
+        chunk = [r for _, r in zip(range(CHUNK), iterator, strict=False)]
+        if not chunk:
+            break
+        with database.session() as session:
+            for line, raw, error in chunk:
+                outcome = _one(session, actor, batch_id, line, raw, error, first_line, stored)
+                counts[outcome.outcome if outcome.outcome != "accepted" else "created"] += 1
+                session.add(outcome)
+            _save_counts(session, batch_id, counts, done + len(chunk))
+        done += len(chunk)
+        if progress:
+            progress(done)
+    with database.session() as session:
+        if after is not None:
+            after(session, stored)
+        final = session.get(IngestBatch, batch_id)
+        assert final is not None
+        audit.record(
+            session,
+            actor,
+            "entity.ingest",
+            object_type="IngestBatch",
+            object_id=batch_id,
+            detail={"format": source_format, "filename": filename[:200], **counts},
+        )
+    return Report(final)
+
+
+def _save_counts(session: Session, batch_id: str, counts: Mapping[str, int], total: int) -> None:
+    batch = session.get(IngestBatch, batch_id)
+    assert batch is not None
+    batch.total = total
+    batch.accepted = counts["created"]
+    batch.updated = counts["updated"]
+    batch.unchanged = counts["unchanged"]
+    batch.rejected = counts["rejected"]
+
+
+def _one(
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    line: int,
+    raw: Mapping[str, Any] | None,
+    error: str | None,
+    first_line: dict[str, int],
+    stored: dict[str, str],
+) -> IngestRow:
+    ref = None
+    if raw is not None:
+        ref_value = raw.get("id") or raw.get("source_ref")
+        ref = str(ref_value).strip()[:128] if ref_value not in (None, "") else None
+    row = IngestRow(batch_id=batch_id, line=line, source_ref=ref, outcome="rejected", message="")
+    if error is not None or raw is None:
+        row.message = (error or "unreadable row")[:MAX_MESSAGE]
+        return row
+    if ref is not None and ref in first_line:
+        row.message = f"record id {ref!r} appears again (first on line {first_line[ref]})"
+        return row
+    try:
+        with session.begin_nested():
+            entity, outcome = contribute(session, actor, parse_contribution(raw), batch_id=batch_id)
+    except LiaisonError as exc:
+        row.message = exc.detail[:MAX_MESSAGE]
+        return row
+    except IntegrityError:
+        row.message = "the database refused this row (a conflicting record id)"
+        return row
+    if ref is not None:
+        first_line[ref] = line
+        stored[ref] = entity.id
+    row.entity_id = entity.id
+    row.outcome = "accepted" if outcome == "created" else outcome
+    warnings = "; ".join(entity.warnings)
+    row.message = warnings[:MAX_MESSAGE]
+    return row
+
+
+# ── Sources ──────────────────────────────────────────────────────────────────────────────────
+
+
+def json_rows(records: Iterable[Any]) -> Iterator[Row]:
+    for number, record in enumerate(records, start=1):
+        if isinstance(record, Mapping):
+            yield number, record, None
+        else:
+            yield number, None, "each record must be a JSON object"
+
+
+def ndjson_rows(data: bytes) -> Iterator[Row]:
+    yield from formats.read_ndjson(data)
+
+
+def table_rows(
+    data: bytes,
+    filename: str,
+    *,
+    entity_type: str,
+    mapping: Mapping[str, str] | None,
+    defaults: Mapping[str, str],
+) -> tuple[formats.Table, Iterator[Row]]:
+    """The rows of a CSV or Excel file under a column mapping (suggested when not given)."""
+    etype = SCHEMA.get(entity_type)
+    table = formats.read_table(data, filename)
+    chosen = dict(mapping) if mapping else formats.suggest_mapping(table.headers, etype.name)
+    unknown_headers = sorted(set(chosen) - set(table.headers))
+    if unknown_headers:
+        raise ValidationFailed(
+            "the mapping names columns the file does not have: " + ", ".join(unknown_headers)
+        )
+    formats.validate_mapping(chosen, etype.name)
+    if not any(chosen.values()):
+        raise ValidationFailed(
+            "no column is mapped to a property: choose at least one in the column mapping"
+        )
+
+    def rows() -> Iterator[Row]:
+        for row in table.rows:
+            if row.error:
+                yield row.line, None, row.error
+                continue
+            raw = formats.apply_mapping(row.cells, chosen, etype.name, defaults)
+            yield row.line, raw, None
+
+    return table, rows()
+
+
+def ftm_rows(
+    data: bytes, defaults: Mapping[str, str], links: list[tuple[int, dict[str, Any]]]
+) -> Iterator[Row]:
+    """FollowTheMoney entities (one per line, or a JSON array); relationships go to ``links``."""
+    stripped = data.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            items = json.loads(stripped)
+        except ValueError as exc:
+            raise ValidationFailed(f"not a JSON array of FollowTheMoney entities: {exc}") from None
+        source: Iterable[Row] = json_rows(items)
+    else:
+        source = formats.read_ndjson(data)
+    for line, obj, error in source:
+        if error is not None or obj is None:
+            yield line, None, error
+            continue
+        relation = formats.ftm_links(obj)
+        if relation:
+            links.extend((line, r) for r in relation)
+            continue
+        try:
+            yield line, formats.ftm_to_raw(obj, defaults), None
+        except ValidationFailed as exc:
+            yield line, None, exc.detail
+
+
+def link_ftm(actor: Actor, links: list[tuple[int, dict[str, Any]]]) -> Callable[..., None]:
+    """Create the links of an FtM file once its entities are stored (by their FtM ids)."""
+
+    def after(session: Session, stored: dict[str, str]) -> None:
+        for _line, relation in links:
+            source = stored.get(str(relation.get("source")))
+            target = stored.get(str(relation.get("target")))
+            if source is None or target is None:
+                continue
+            try:
+                with session.begin_nested():
+                    link(
+                        session,
+                        actor,
+                        link_type=str(relation["type"]),
+                        source_id=source,
+                        target_id=target,
+                        role=relation.get("role"),
+                        start_date=relation.get("start_date"),
+                        end_date=relation.get("end_date"),
+                    )
+            except LiaisonError:
+                continue
+
+    return after
+
+
+# ── Reading reports ─────────────────────────────────────────────────────────────────────────
+
+
+def batch_of(session: Session, actor: Actor, batch_id: str) -> IngestBatch:
+    batch = session.get(IngestBatch, batch_id)
+    if batch is None or batch.agency_id != actor.agency_id:
+        raise NotFound(f"no upload {batch_id}")
+    return batch
+
+
+def batch_rows(
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    *,
+    outcome: str | None = None,
+    offset: int = 0,
+    limit: int = 500,
+) -> list[IngestRow]:
+    batch_of(session, actor, batch_id)
+    query = select(IngestRow).where(IngestRow.batch_id == batch_id)
+    if outcome:
+        query = query.where(IngestRow.outcome == outcome)
+    return list(session.scalars(query.order_by(IngestRow.line).offset(offset).limit(limit)))
+
+
+def crosscheck_progress(session: Session, batch_id: str) -> tuple[int, int]:
+    """(checked, stored) records of a batch: the background cross-check's progress."""
+    stored = session.scalar(
+        select(func.count()).select_from(Entity).where(Entity.batch_id == batch_id)
+    )
+    pending = session.scalar(
+        select(func.count())
+        .select_from(Entity)
+        .where(Entity.batch_id == batch_id, Entity.crosscheck_pending.is_(True))
+    )
+    return int(stored or 0) - int(pending or 0), int(stored or 0)
+
+
+def recent_batches(session: Session, actor: Actor, limit: int = 20) -> list[IngestBatch]:
+    return list(
+        session.scalars(
+            select(IngestBatch)
+            .where(IngestBatch.agency_id == actor.agency_id)
+            .order_by(IngestBatch.created_at.desc())
+            .limit(limit)
+        )
+    )
