@@ -340,7 +340,7 @@ def _read_xlsx(data: bytes, name: str) -> Table:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except Exception:  # zipfile raises many kinds on damaged data
         raise ValidationFailed(
             f"{name} is a damaged or truncated ZIP file, not a readable XLSX workbook"
         ) from None
@@ -480,7 +480,8 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(value)
+        # Spreadsheets keep 15 significant digits: 0.1 + 0.2 reads "0.3", as the cell shows.
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0) and value.tzinfo is None:
             return value.date().isoformat()

@@ -10,7 +10,6 @@ cross-check, which the caller starts in the background (``crosscheck.Runner``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -233,28 +232,21 @@ def table_rows(
 def ftm_rows(
     data: bytes, defaults: Mapping[str, str], links: list[tuple[int, dict[str, Any]]]
 ) -> Iterator[Row]:
-    """FollowTheMoney entities (one per line, or a JSON array); relationships go to ``links``."""
-    stripped = data.lstrip()
-    if stripped.startswith(b"["):
-        try:
-            items = json.loads(stripped)
-        except ValueError as exc:
-            raise ValidationFailed(f"not a JSON array of FollowTheMoney entities: {exc}") from None
-        source: Iterable[Row] = json_rows(items)
-    else:
-        source = formats.read_ndjson(data)
-    for line, obj, error in source:
+    """FollowTheMoney entities (one per line, or a JSON array); relationships go to ``links``.
+
+    An entity that is also a link's source (a passport names its holder) is stored and linked;
+    a pure relationship (Family, Associate, Membership, …) becomes a link only."""
+    for line, obj, error in formats.read_ftm(data):
         if error is not None or obj is None:
             yield line, None, error
             continue
         relation = formats.ftm_links(obj)
-        if relation:
-            links.extend((line, r) for r in relation)
-            continue
+        links.extend((line, r) for r in relation)
         try:
             yield line, formats.ftm_to_raw(obj, defaults), None
         except ValidationFailed as exc:
-            yield line, None, exc.detail
+            if not relation:
+                yield line, None, exc.detail
 
 
 def link_ftm(actor: Actor, links: list[tuple[int, dict[str, Any]]]) -> Callable[..., None]:
