@@ -39,7 +39,7 @@ def api(db: Database, settings: Settings) -> Iterator[Api]:
         reviewer_b = bearer(s, user(s, b, Role.ANALYST))
     purpose = {"X-Purpose": "case 2026/44"}
     client = TestClient(make_app(db, settings))
-    yield Api(db, client, headers_a | purpose, headers_b | purpose, reviewer_b | purpose)
+    return Api(db, client, headers_a | purpose, headers_b | purpose, reviewer_b | purpose)
 
 
 PERSON = {
@@ -202,9 +202,9 @@ def test_identity_conflict_review_is_recorded(api: Api) -> None:
     assert officer_view.status_code == 403  # officers do not verify identity links
     [conflict] = api.client.get("/api/v1/identity-conflicts", headers=api.b_reviewer).json()
     assert conflict["colour"] == "yellow"
-    assert conflict["records"][0]["caption"].startswith("a record of") or conflict["records"][
-        1
-    ]["caption"].startswith("a record of")
+    assert conflict["records"][0]["caption"].startswith("a record of") or conflict["records"][1][
+        "caption"
+    ].startswith("a record of")
     review = api.client.post(
         f"/api/v1/identity-conflicts/{conflict['id']}/review",
         json={"colour": "red", "note": "forged passport seen at Schiphol"},

@@ -391,7 +391,7 @@ def identity_probability(result: MatchResult) -> float:
     bits = result.bits - sum(
         c.bits for c in result.contributions if c.feature in IDENTIFIER_FEATURES
     )
-    return 1.0 / (1.0 + 2.0 ** -max(min(bits, 60.0), -1000.0))
+    return float(1.0 / (1.0 + 2.0 ** -max(min(bits, 60.0), -1000.0)))
 
 
 def _flag(session: Session, left: str, right: str, key: str, result: MatchResult) -> None:
