@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from liaison.cli import app
 from liaison.core.settings import get_settings
 from liaison.db.engine import Database
+from liaison.entities.model import CrossMatch, Entity
 from liaison.synth.agencies import DEMO_PASSWORD
 from liaison.web.app import create_app
 from tests.support.web import csrf_of
@@ -57,6 +59,9 @@ def test_demo_seeds_and_demo_users_sign_in(tmp_path: Path, clean_settings: None)
     )
     assert response.status_code == 303
     assert "Bundeskriminalamt" in client.get("/").text
+    with db.session() as session:  # the demo starts with records and their cross-matches
+        assert session.scalar(select(func.count()).select_from(Entity))
+        assert session.scalar(select(func.count()).select_from(CrossMatch))
     db.dispose()
 
 

@@ -158,3 +158,22 @@ def test_search_finds_the_name_in_another_script(world: World) -> None:
     assert view["owner"] == "DE-BKA"
     assert "properties" not in view
     assert "explanation" not in view
+
+
+def test_background_runner_checks_what_is_kicked(world: World) -> None:
+    from liaison.entities.crosscheck import Runner
+
+    runner = Runner(world.db)
+    try:
+        world.add(
+            world.officer_a, person("A-1", given_name="Ana", family_name="Silva", dob="1992-12-01")
+        )
+        world.add(
+            world.officer_b, person("B-1", given_name="Ana", family_name="Silva", dob="1992-12-01")
+        )
+        runner.kick()
+        assert runner.wait_idle(timeout=60)
+        assert runner.error is None
+        assert [m.status for m in _matches(world)] == ["active"]
+    finally:
+        runner.stop()
