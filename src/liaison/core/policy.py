@@ -236,14 +236,16 @@ def record_visibility(
     if markings.owner_agency_id == actor.agency_id:
         return RecordDecision(Visibility.FULL, "your agency owns this record")
     if minor:
-        return RecordDecision(Visibility.HIT_ONLY, "records of minors are hit/no-hit only")
+        # The reason must not tell that the subject is a minor: the generic hit-only reason.
+        return RecordDecision(Visibility.HIT_ONLY, _OTHER_OWNER)
     if markings.handling is HandlingCode.H2:
         return RecordDecision(
             Visibility.HIT_ONLY, "H2: not to be disseminated without the provider's permission"
         )
-    return RecordDecision(
-        Visibility.HIT_ONLY, "another agency owns this record: details on request to the owner"
-    )
+    return RecordDecision(Visibility.HIT_ONLY, _OTHER_OWNER)
+
+
+_OTHER_OWNER = "another agency owns this record: details on request to the owner"
 
 
 def can_change_record(actor: Actor, owner_agency_id: str) -> Decision:
@@ -331,16 +333,22 @@ def crossmatch_view(
     """
     if own_owner_id != actor.agency_id:
         return RecordDecision(Visibility.NONE, "cross-matches are notified to the data owners only")
+    if not (can(actor, Capability.CONTRIBUTE) or can(actor, Capability.SEARCH)):
+        return RecordDecision(
+            Visibility.NONE, "your roles include neither contributing nor searching records"
+        )
     if personal_data and not actor.personal_data_allowed:
         return RecordDecision(
             Visibility.NONE,
             f"your agency's framework ({actor.framework.label}) excludes personal data",
         )
-    if other_minor:
-        return RecordDecision(Visibility.HIT_ONLY, "the other record is a minor's: hit/no-hit only")
-    if other.handling is HandlingCode.H2:
+    fits = within_accreditation(actor.accreditation, other.classification)
+    if not fits:
+        return RecordDecision(Visibility.NONE, fits.reason)
+    if other_minor or other.handling is HandlingCode.H2:
+        # One reason for both, so that a hit-only notification does not tell which applies.
         return RecordDecision(
-            Visibility.HIT_ONLY, "the other record is H2: its owner is told, you see hit/no-hit"
+            Visibility.HIT_ONLY, "the other owner is told more: you see that a match exists"
         )
     return RecordDecision(Visibility.FULL, "both owners are told a match exists")
 

@@ -211,6 +211,15 @@ def request_details(
             or entity_id not in (match.left_id, match.right_id)
         ):
             raise NotFound(f"no cross-match {cross_match_id} for this record")
+        view = crossmatch_view(
+            actor,
+            own_owner_id=actor.agency_id,
+            other=markings_of(entity),
+            other_minor=entity.minor,
+            personal_data=SCHEMA.get(entity.entity_type).personal_data,
+        )
+        if not view.allowed:
+            raise NotFound(f"no cross-match {cross_match_id} for this record")
     elif not visibility(actor, entity).allowed:
         raise NotFound(f"no record {entity_id}")
     can_request_details(actor, owner_agency_id=entity.owner_agency_id).enforce()

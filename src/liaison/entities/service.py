@@ -397,10 +397,18 @@ def _load(session: Session, entity_id: str) -> Entity:
     return entity
 
 
+def _load_for_change(session: Session, actor: Actor, entity_id: str) -> Entity:
+    """The record to change: unknown to viewers who may not see it (404, not 403)."""
+    entity = _load(session, entity_id)
+    if entity.owner_agency_id != actor.agency_id and not visibility(actor, entity).allowed:
+        raise NotFound(f"no record {entity_id}")
+    can_change_record(actor, entity.owner_agency_id).enforce()
+    return entity
+
+
 def change(session: Session, actor: Actor, entity_id: str, raw: Mapping[str, Any]) -> Entity:
     """Replace a record's properties and markings (owner only); a new version."""
-    entity = _load(session, entity_id)
-    can_change_record(actor, entity.owner_agency_id).enforce()
+    entity = _load_for_change(session, actor, entity_id)
     if entity.deleted:
         raise NotFound(f"record {entity_id} was deleted")
     c = parse_contribution(
@@ -416,8 +424,7 @@ def change(session: Session, actor: Actor, entity_id: str, raw: Mapping[str, Any
 
 def remove(session: Session, actor: Actor, entity_id: str) -> Entity:
     """Delete a record (owner only): it leaves search and cross-checks; its versions remain."""
-    entity = _load(session, entity_id)
-    can_change_record(actor, entity.owner_agency_id).enforce()
+    entity = _load_for_change(session, actor, entity_id)
     if not entity.deleted:
         entity.deleted = True
         _touch(session, entity, actor, "deleted")
@@ -524,6 +531,8 @@ def read(session: Session, actor: Actor, entity_id: str) -> EntityView:
             detail={"reason": decision.reason},
             purpose=actor.purpose,
         )
+        # The refusal is kept even though the caller's unit of work ends in an error.
+        session.commit()
         raise NotFound(f"no record {entity_id}")
     owner = session.get(Agency, entity.owner_agency_id)
     assert owner is not None
