@@ -110,10 +110,17 @@ class PersonIndex:
             self.seen = top
 
     def search(
-        self, queries: Sequence[Prepared], *, thresholds: Thresholds, limit: int
+        self,
+        queries: Sequence[Prepared],
+        *,
+        thresholds: Thresholds,
+        limit: int,
+        floor: float | None = None,
     ) -> list[list[MatchResult]]:
         with self.lock:
-            return self.index.search_many(queries, thresholds=thresholds, limit=limit)
+            return self.index.search_many(
+                queries, thresholds=thresholds, limit=limit, threshold=floor
+            )
 
     def score(self, a: Prepared, b: Prepared, th: Thresholds) -> MatchResult:
         with self.lock:

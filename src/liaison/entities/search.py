@@ -38,6 +38,10 @@ from liaison.matching import (
 )
 
 MAX_QUERY = 300
+# A name alone is shared by many people, so its match probability stays low even for the right
+# person in a large population (about 0.07 at 170,000 persons). Search lists candidates down to
+# this floor, ranked, and calls those under the *possible* threshold "weak".
+SEARCH_FLOOR = 0.001
 MAX_BATCH = 10_000
 BATCH_CHUNK = 500
 DEFAULT_LIMIT = 25
@@ -200,7 +204,9 @@ def _person_hits(session: Session, queries: Sequence[Prepared]) -> list[list[Mat
     if not queries:
         return []
     index = person_index(session)
-    return index.search(queries, thresholds=PRESETS["search"], limit=DEFAULT_LIMIT)
+    return index.search(
+        queries, thresholds=PRESETS["search"], limit=DEFAULT_LIMIT, floor=SEARCH_FLOOR
+    )
 
 
 def _key_hits(session: Session, keys: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
@@ -239,7 +245,8 @@ def _collect(
 ) -> Results:
     scored: dict[str, tuple[float, str, str, list[str]]] = {}
     for r in person_results:
-        scored[r.right] = (r.probability, r.band, r.explanation(), [])
+        band = "weak" if r.band == "no_match" else r.band
+        scored[r.right] = (r.probability, band, r.explanation(), [])
     for key in query.keys:
         for entity_id, matched in key_rows.get(key, []):
             prob, band, expl, on = scored.get(entity_id, (0.0, "", "", []))
