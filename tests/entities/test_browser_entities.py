@@ -13,8 +13,8 @@ from liaison.core.actor import Role
 from liaison.core.settings import Settings
 from liaison.db.engine import Database
 from liaison.entities.crosscheck import run_pending
-from tests.support.browser import live_server
-from tests.support.factories import PASSWORD, agency, user
+from tests.support.browser import live_server, sign_in
+from tests.support.factories import agency, user
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +23,6 @@ CSV = (
     "BKA-2026-001;Aleksandr;Ivanov;12.03.1980;P1234567\n"
     "BKA-2026-002;Maria;;31.02.1980;\n"
 )
-
-
-def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_upload_search_in_another_script_ask_details_and_inbox(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.support.browser import live_server
-from tests.support.factories import PASSWORD, agency, user
+from tests.support.browser import live_server, sign_in
+from tests.support.factories import agency, user
 
 from liaison.core.actor import Role
 from liaison.core.agencies import PartnerFramework
@@ -14,14 +14,6 @@ from liaison.core.settings import Settings
 from liaison.db.engine import Database
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_admin_creates_user_and_dpo_sees_it(

@@ -43,6 +43,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from liaison.core.errors import ValidationFailed
 from liaison.entities.schema import SCHEMA, EntityType
+from liaison.entities.service import MARKING_FIELDS
 from liaison.matching import csvio
 
 # --- limits -------------------------------------------------------------------------------------
@@ -58,17 +59,6 @@ MAX_ID = 128  # characters in a contributor's record id (service.MAX_SOURCE_REF)
 MAX_XLSX_EXPANDED = 512 * 1024 * 1024
 MAX_XLSX_RATIO = 250  # expanded / compressed size of one member larger than 1 MiB
 
-# The markings every record carries beside its properties (service.MARKING_FIELDS).
-MARKING_FIELDS = (
-    "handling",
-    "h3_conditions",
-    "classification",
-    "evaluation",
-    "crime_area",
-    "subject_category",
-    "minor",
-    "review_date",
-)
 
 # --- tables -------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from liaison.entities import search as finder
 from liaison.entities.api import kick, run_upload
 from liaison.entities.model import LinkColour, SubjectCategory
 from liaison.entities.schema import SCHEMA
+from liaison.entities.service import MARKING_FIELDS
 from liaison.web.deps import SessionDep, UiActor
 from liaison.web.nav import NavItem, register
 from liaison.web.templating import render
@@ -33,16 +34,6 @@ register(NavItem("Identity conflicts", "/identity-conflicts", Capability.REVIEW_
 
 UPLOADS = Path(tempfile.gettempdir()) / "liaison-uploads"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-MARKING_FIELDS = (
-    "handling",
-    "h3_conditions",
-    "classification",
-    "evaluation",
-    "crime_area",
-    "subject_category",
-    "minor",
-    "review_date",
-)
 
 
 def _choices() -> dict[str, object]:
