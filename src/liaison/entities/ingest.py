@@ -10,12 +10,12 @@ cross-check, which the caller starts in the background (``crosscheck.Runner``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from liaison.core import audit
@@ -27,7 +27,14 @@ from liaison.db.engine import Database
 from liaison.entities import formats
 from liaison.entities.model import Entity, IngestBatch, IngestRow
 from liaison.entities.schema import SCHEMA
-from liaison.entities.service import contribute, link, parse_contribution
+from liaison.entities.service import (
+    Contribution,
+    check_contribution,
+    contribute,
+    create_many,
+    link,
+    parse_contribution,
+)
 
 CHUNK = 500
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -106,8 +113,7 @@ def ingest_rows(
         if not chunk:
             break
         with database.session() as session:
-            for line, raw, error in chunk:
-                outcome = _one(session, actor, batch_id, line, raw, error, first_line, stored)
+            for outcome in _chunk(session, actor, batch_id, chunk, first_line, stored):
                 counts[outcome.outcome if outcome.outcome != "accepted" else "created"] += 1
                 session.add(outcome)
             _save_counts(session, batch_id, counts, done + len(chunk))
@@ -140,44 +146,104 @@ def _save_counts(session: Session, batch_id: str, counts: Mapping[str, int], tot
     batch.rejected = counts["rejected"]
 
 
-def _one(
+def _chunk(
     session: Session,
+    actor: Actor,
+    batch_id: str,
+    chunk: Sequence[Row],
+    first_line: dict[str, int],
+    stored: dict[str, str],
+) -> list[IngestRow]:
+    """Validate every row, then store new records in bulk and changed ones one by one.
+
+    A bulk insert that the database refuses falls back to one savepoint per row, so a bad row
+    still costs only itself."""
+    reports: list[IngestRow] = []
+    fresh: list[tuple[IngestRow, Contribution]] = []
+    known: list[tuple[IngestRow, Contribution]] = []
+    candidates: list[tuple[IngestRow, Contribution]] = []
+    for line, raw, error in chunk:
+        row, contribution = _validate(actor, batch_id, line, raw, error, first_line)
+        reports.append(row)
+        if contribution is not None:
+            candidates.append((row, contribution))
+    refs = [c.source_ref for _, c in candidates if c.source_ref]
+    existing: set[str] = set()
+    for start in range(0, len(refs), 900):
+        existing.update(
+            ref
+            for ref in session.scalars(
+                select(Entity.source_ref).where(
+                    Entity.owner_agency_id == actor.agency_id,
+                    Entity.source_ref.in_(refs[start : start + 900]),
+                )
+            )
+            if ref is not None
+        )
+    for row, c in candidates:
+        (known if c.source_ref in existing else fresh).append((row, c))
+    try:
+        with session.begin_nested():
+            entities = create_many(session, actor, [c for _, c in fresh], batch_id=batch_id)
+        for (row, _c), entity in zip(fresh, entities, strict=True):
+            _accepted(row, entity, "created", stored)
+    except SQLAlchemyError:
+        known = fresh + known
+    for row, c in known:
+        try:
+            with session.begin_nested():
+                entity, outcome = contribute(session, actor, c, batch_id=batch_id)
+        except LiaisonError as exc:
+            _reject(row, exc.detail)
+            continue
+        except SQLAlchemyError:
+            _reject(row, "the database refused this row (a conflicting record id)")
+            continue
+        _accepted(row, entity, outcome, stored)
+    return reports
+
+
+def _validate(
     actor: Actor,
     batch_id: str,
     line: int,
     raw: Mapping[str, Any] | None,
     error: str | None,
     first_line: dict[str, int],
-    stored: dict[str, str],
-) -> IngestRow:
+) -> tuple[IngestRow, Contribution | None]:
     ref = None
     if raw is not None:
         ref_value = raw.get("id") or raw.get("source_ref")
         ref = str(ref_value).strip()[:128] if ref_value not in (None, "") else None
     row = IngestRow(batch_id=batch_id, line=line, source_ref=ref, outcome="rejected", message="")
     if error is not None or raw is None:
-        row.message = (error or "unreadable row")[:MAX_MESSAGE]
-        return row
+        return _reject(row, error or "unreadable row"), None
     if ref is not None and ref in first_line:
-        row.message = f"record id {ref!r} appears again (first on line {first_line[ref]})"
-        return row
+        return _reject(
+            row, f"record id {ref!r} appears again (first on line {first_line[ref]})"
+        ), None
     try:
-        with session.begin_nested():
-            entity, outcome = contribute(session, actor, parse_contribution(raw), batch_id=batch_id)
+        contribution = parse_contribution(raw)
+        check_contribution(actor, contribution)
     except LiaisonError as exc:
-        row.message = exc.detail[:MAX_MESSAGE]
-        return row
-    except IntegrityError:
-        row.message = "the database refused this row (a conflicting record id)"
-        return row
+        return _reject(row, exc.detail), None
     if ref is not None:
         first_line[ref] = line
-        stored[ref] = entity.id
+    return row, contribution
+
+
+def _reject(row: IngestRow, message: str) -> IngestRow:
+    row.outcome = "rejected"
+    row.message = message[:MAX_MESSAGE]
+    return row
+
+
+def _accepted(row: IngestRow, entity: Entity, outcome: str, stored: dict[str, str]) -> None:
+    if entity.source_ref is not None:
+        stored[entity.source_ref] = entity.id
     row.entity_id = entity.id
     row.outcome = "accepted" if outcome == "created" else outcome
-    warnings = "; ".join(entity.warnings)
-    row.message = warnings[:MAX_MESSAGE]
-    return row
+    row.message = "; ".join(entity.warnings)[:MAX_MESSAGE]
 
 
 # ── Sources ──────────────────────────────────────────────────────────────────────────────────

@@ -20,6 +20,7 @@ from liaison.core.actor import Actor
 from liaison.core.agencies import Agency
 from liaison.core.clock import utcnow
 from liaison.core.errors import NotFound, PermissionDenied, ValidationFailed
+from liaison.core.ids import new_id
 from liaison.core.markings import Classification, Evaluation, HandlingCode, Markings
 from liaison.core.policy import (
     RecordDecision,
@@ -309,11 +310,8 @@ def _state(entity: Entity) -> tuple[Any, ...]:
     return (entity.entity_type, entity.properties, _markings_snapshot(entity), entity.warnings)
 
 
-def contribute(
-    session: Session, actor: Actor, c: Contribution, *, batch_id: str | None = None
-) -> tuple[Entity, str]:
-    """Create, or update by the contributor's record id (idempotent). Returns the record and
-    ``created``, ``updated`` or ``unchanged``."""
+def check_contribution(actor: Actor, c: Contribution) -> EntityType:
+    """May the actor contribute this record (type, framework, accreditation)?"""
     etype = SCHEMA.get(c.entity_type)
     can_contribute(actor, personal_data=etype.personal_data).enforce()
     if Classification(c.classification) > actor.accreditation:
@@ -321,6 +319,15 @@ def contribute(
             f"classified {Classification(c.classification).name} but your agency is accredited "
             f"only up to {actor.accreditation.name}"
         )
+    return etype
+
+
+def contribute(
+    session: Session, actor: Actor, c: Contribution, *, batch_id: str | None = None
+) -> tuple[Entity, str]:
+    """Create, or update by the contributor's record id (idempotent). Returns the record and
+    ``created``, ``updated`` or ``unchanged``."""
+    etype = check_contribution(actor, c)
     existing = None
     if c.source_ref:
         existing = session.scalars(
@@ -366,6 +373,70 @@ def contribute(
         detail={"source_ref": c.source_ref, "batch": batch_id},
     )
     return entity, "created"
+
+
+def create_many(
+    session: Session,
+    actor: Actor,
+    contributions: Sequence[Contribution],
+    *,
+    batch_id: str | None = None,
+) -> list[Entity]:
+    """Create new records in bulk (ingestion): one change-number range, one flush, one audit
+    entry naming every record. The caller has checked each contribution
+    (``check_contribution``) and that no record id exists yet for this owner."""
+    if not contributions:
+        return []
+    last = int(
+        session.execute(
+            update(EntitySequence)
+            .where(EntitySequence.id == 1)
+            .values(value=EntitySequence.value + len(contributions))
+            .returning(EntitySequence.value)
+        ).scalar_one()
+    )
+    now = utcnow()
+    entities = []
+    for offset, c in enumerate(contributions):
+        entity = Entity(
+            id=new_id(),
+            owner_agency_id=actor.agency_id,
+            source_ref=c.source_ref,
+            created_by=actor.username,
+            version=1,
+            deleted=False,
+            batch_id=batch_id,
+            change_seq=last - len(contributions) + 1 + offset,
+            crosscheck_pending=True,
+            created_at=now,
+            updated_at=now,
+        )
+        _apply(entity, c)
+        entities.append(entity)
+    session.add_all(entities)
+    session.flush()
+    session.add_all(
+        EntityKey(entity_id=e.id, key=key)
+        for e in entities
+        for key in exact_keys(e.id, e.entity_type, e.properties)
+    )
+    for entity in entities:
+        _version(session, entity, "created", actor)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "entity.create",
+        object_type="Entity",
+        object_id=batch_id,
+        detail={
+            "batch": batch_id,
+            "records": [
+                {"id": e.id, "type": e.entity_type, "source_ref": e.source_ref} for e in entities
+            ],
+        },
+    )
+    return entities
 
 
 def _touch(
