@@ -6,6 +6,7 @@ import io
 import json
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 
 from liaison.entities import ingest
@@ -168,3 +169,18 @@ def test_followthemoney_entities_and_relationships(world: World) -> None:
     with world.db.session() as s:
         [row] = s.scalars(select(EntityLink)).all()
     assert row.link_type == "member_of"
+
+
+def test_a_refused_bulk_insert_falls_back_to_row_by_row(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT", {}, Exception("refused"))
+
+    monkeypatch.setattr(ingest, "create_many", refuse)
+    data = b"id,first_name,surname\n1,Anna,Schmidt\n2,,\n3,Bert,Meier\n"
+    report = _table(world, data)
+    assert (report.batch.accepted, report.batch.rejected) == (2, 1)
+    assert _count(world) == 2
