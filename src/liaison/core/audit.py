@@ -143,7 +143,7 @@ def record(
     session.execute(
         text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": values["hash"]}
     )
-    session.flush([entry])
+    session.flush()
     return entry
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from liaison.core import audit
 from liaison.core.clock import utcnow
+from liaison.core.ids import new_id
 from liaison.db.engine import Database
 from liaison.entities.model import (
     CrossMatch,
@@ -215,13 +216,46 @@ def check_chunk(session: Session, *, limit: int = CHUNK) -> int:
             found[entity.id] = []
         elif entity.entity_type != PERSON:
             found[entity.id] = _object_matches(session, entity)
-    for entity in entities:
-        _reconcile(session, entity, found[entity.id])
-        entity.crosscheck_pending = False
+    with session.no_autoflush:
+        existing = _existing(session, [e.id for e in entities])
+        created: list[CrossMatch] = []
+        for entity in entities:
+            _reconcile(session, entity, found[entity.id], existing, created)
+            entity.crosscheck_pending = False
+    if created:
+        session.add_all(created)
+        session.flush()
+        audit.record(
+            session,
+            None,
+            "crossmatch.create",
+            object_type="CrossMatch",
+            username="system:crosscheck",
+            detail={
+                "created": [
+                    {"id": cm.id, "left": cm.left_id, "right": cm.right_id, "band": cm.band}
+                    for cm in created
+                ]
+            },
+        )
     if live_persons:
         _identity_conflicts(session, live_persons)
     session.flush()
     return len(entities)
+
+
+def _existing(session: Session, ids: Sequence[str]) -> dict[str, dict[str, CrossMatch]]:
+    """Cross-matches of these records: record id → other record id → cross-match."""
+    out: dict[str, dict[str, CrossMatch]] = {i: {} for i in ids}
+    for column in (CrossMatch.left_id, CrossMatch.right_id):
+        for start in range(0, len(ids), 900):
+            for cm in session.scalars(
+                select(CrossMatch).where(column.in_(ids[start : start + 900]))
+            ):
+                for mine, other in ((cm.left_id, cm.right_id), (cm.right_id, cm.left_id)):
+                    if mine in out:
+                        out[mine][other] = cm
+    return out
 
 
 def _person_matches(session: Session, persons: Sequence[Entity]) -> dict[str, list[Found]]:
@@ -267,16 +301,16 @@ def _object_matches(session: Session, entity: Entity) -> list[Found]:
     ]
 
 
-def _reconcile(session: Session, entity: Entity, found: Iterable[Found]) -> None:
-    """Make the entity's cross-matches what ``found`` says: new ones, updated, withdrawn."""
-    existing = {
-        (cm.left_id if cm.right_id == entity.id else cm.right_id): cm
-        for cm in session.scalars(
-            select(CrossMatch).where(
-                or_(CrossMatch.left_id == entity.id, CrossMatch.right_id == entity.id)
-            )
-        )
-    }
+def _reconcile(
+    session: Session,
+    entity: Entity,
+    found: Iterable[Found],
+    known: dict[str, dict[str, CrossMatch]],
+    created: list[CrossMatch],
+) -> None:
+    """Make the entity's cross-matches what ``found`` says: new ones (into ``created``),
+    updated, withdrawn. ``known`` holds the chunk's cross-matches and gains the new ones."""
+    existing = known[entity.id]
     current = {f.other_id: f for f in found}
     index: PersonIndex | None = None
     for other_id, cm in existing.items():
@@ -296,7 +330,11 @@ def _reconcile(session: Session, entity: Entity, found: Iterable[Found]) -> None
         _audit(session, "crossmatch.withdraw", cm)
     for other_id, f in current.items():
         if other_id not in existing:
-            existing[other_id] = _new(session, entity, f)
+            cm = _new(entity, f)
+            created.append(cm)
+            existing[other_id] = cm
+            if other_id in known:
+                known[other_id][entity.id] = cm
             continue
         cm = existing[other_id]
         changed = cm.status != "active" or cm.band != f.band
@@ -307,10 +345,11 @@ def _reconcile(session: Session, entity: Entity, found: Iterable[Found]) -> None
             _audit(session, "crossmatch.update", cm)
 
 
-def _new(session: Session, entity: Entity, f: Found) -> CrossMatch:
+def _new(entity: Entity, f: Found) -> CrossMatch:
     left, right = pair(entity.id, f.other_id)
     owners = {entity.id: entity.owner_agency_id, f.other_id: f.other_owner}
-    cm = CrossMatch(
+    return CrossMatch(
+        id=new_id(),
         entity_type=entity.entity_type,
         left_id=left,
         right_id=right,
@@ -324,10 +363,6 @@ def _new(session: Session, entity: Entity, f: Found) -> CrossMatch:
         right_seen=False,
         created_at=utcnow(),
     )
-    session.add(cm)
-    session.flush()
-    _audit(session, "crossmatch.create", cm)
-    return cm
 
 
 def _audit(session: Session, action: str, cm: CrossMatch) -> None:
