@@ -158,3 +158,24 @@ def test_records_page_lists_own_records_only(site: Site) -> None:
     page = site.a.get("/entities")
     assert "Lebedeva" in page.text
     assert "Иван" not in page.text
+
+
+def test_entity_page_draws_the_neighbourhood(site: Site) -> None:
+    from liaison.entities.service import link
+    from liaison.identity.model import User
+
+    with site.db.session() as s:
+        officer = s.query(User).filter_by(username="de.officer").one()
+        actor = actor_for(officer)
+        car, _ = contribute(
+            s,
+            actor,
+            parse_contribution(
+                {"type": "Vehicle", "id": "DE-V", "properties": {"plate": "M-XY 77"}}
+            ),
+        )
+        link(s, actor, link_type="owns_uses", source_id=site.record.id, target_id=car.id)
+    page = site.a.get(f"/entities/{site.record.id}")
+    assert 'id="neighbourhood"' in page.text
+    assert f'href="/entities/{car.id}"' in page.text
+    assert "owns uses" in page.text

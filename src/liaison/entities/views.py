@@ -3,6 +3,7 @@ cross-match inbox and the identity-conflict queue."""
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import tempfile
@@ -91,7 +92,36 @@ def entity_page(entity_id: str, request: Request, session: SessionDep, actor: Ui
         matches = [
             n for n in inbox.inbox(session, actor, include_withdrawn=True) if n.own.id == entity_id
         ]
-    return render(request, "entities/entity.html", {"view": view, "matches": matches})
+    return render(
+        request,
+        "entities/entity.html",
+        {"view": view, "matches": matches, "graph": neighbourhood(view)},
+    )
+
+
+def neighbourhood(view: service.EntityView, size: int = 360) -> list[dict[str, object]]:
+    """The record's links as a small star graph: one node per linked record on a circle."""
+    nodes: list[dict[str, object]] = []
+    links = list(view.links)[:16]
+    centre = size / 2
+    radius = size / 2 - 50
+    for i, lv in enumerate(links):
+        angle = 2 * math.pi * i / max(len(links), 1) - math.pi / 2
+        full = lv.decision.visibility.value == "full"
+        nodes.append(
+            {
+                "x": round(centre + radius * math.cos(angle), 1),
+                "y": round(centre + radius * math.sin(angle), 1),
+                "label": (lv.other.caption if full else f"{lv.other.entity_type} (other agency)")[
+                    :28
+                ],
+                "type": lv.other.entity_type,
+                "link": lv.link.link_type.replace("_", " ")
+                + (f" ({lv.link.role})" if lv.link.role else ""),
+                "href": f"/entities/{lv.other.id}" if full else None,
+            }
+        )
+    return nodes
 
 
 @router.post("/entities/{entity_id}/details")
