@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests benchmarks)
 
-.PHONY: demo test lint typecheck pytest bench lock browser clean
+.PHONY: demo test lint typecheck pytest bench bench-entities lock browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ pytest: $(STAMP)
 ## Benchmarks against the reference implementations (separate environment).
 bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python -m benchmarks
+
+## The shared information system at scale: ingestion, cross-check and its quality, search
+## latency, on SQLite and PostgreSQL (writes benchmarks/results/entities.json).
+bench-entities: $(STAMP)
+	$(BIN)/python -m benchmarks.entities
 
 # The reference systems live in their own environment, never in the product's dependencies.
 .venv-bench/.installed: benchmarks/requirements-bench.lock

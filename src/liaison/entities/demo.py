@@ -28,11 +28,12 @@ def _contributors(database: Database) -> dict[str, Actor]:
 
 
 def seed_demo(database: Database, *, persons: int, seed: int, console: Console) -> None:
+    actors = _contributors(database)
+    clearance = {code: actor.accreditation for code, actor in actors.items()}
     by_agency: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for unit in iter_world(persons, seed):
-        for code, raw in contributions(unit):
+        for code, raw in contributions(unit, clearance):
             by_agency[code].append(raw)
-    actors = _contributors(database)
     stored = 0
     for code, rows in sorted(by_agency.items()):
         actor = actors.get(code)

@@ -21,7 +21,13 @@ from liaison.core.agencies import Agency
 from liaison.core.clock import utcnow
 from liaison.core.errors import NotFound, PermissionDenied, ValidationFailed
 from liaison.core.ids import new_id
-from liaison.core.markings import Classification, Evaluation, HandlingCode, Markings
+from liaison.core.markings import (
+    Classification,
+    Evaluation,
+    HandlingCode,
+    Markings,
+    configured_crime_areas,
+)
 from liaison.core.policy import (
     RecordDecision,
     Visibility,
@@ -98,6 +104,9 @@ def parse_contribution(raw: Mapping[str, Any]) -> Contribution:
     markings ``handling``, ``h3_conditions``, ``classification``, ``evaluation``, ``crime_area``,
     ``subject_category``, ``minor``, ``review_date``.
     """
+    # Configuration problems are not data problems: let them surface here, before any
+    # ValueError below is read as a wrong value.
+    configured_crime_areas()
     errors: dict[str, str] = {}
     entity_type = _text(raw.get("type") or raw.get("entity_type"))
     etype: EntityType | None = None
