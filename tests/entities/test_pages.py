@@ -179,3 +179,46 @@ def test_entity_page_draws_the_neighbourhood(site: Site) -> None:
     assert 'id="neighbourhood"' in page.text
     assert f'href="/entities/{car.id}"' in page.text
     assert "owns uses" in page.text
+
+
+def test_a_large_upload_is_stored_in_the_background_with_progress(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import threading
+
+    from liaison.entities import views
+
+    monkeypatch.setattr(views, "BACKGROUND_UPLOAD_BYTES", 10_000)  # "large" for this test
+    rows = "".join(f"R{i},Given{i},Family{i},1970-01-{i % 28 + 1:02d}\n" for i in range(2_000))
+    data = ("id,first_name,surname,dob\n" + rows).encode()
+    csrf = site.a.csrf  # type: ignore[attr-defined]
+    mapping_page = site.a.post(
+        "/entities/upload",
+        files={"file": ("big.csv", data, "text/csv")},
+        data={"csrf_token": csrf, "source_format": "table", "subject_category": "suspect"},
+    )
+    assert mapping_page.status_code == 200, mapping_page.text
+    token = re.search(r'action="/entities/upload/([^"]+)"', mapping_page.text)
+    assert token
+    form = {
+        "csrf_token": csrf,
+        "filename": "big.csv",
+        "entity_type": "Person",
+        "subject_category": "suspect",
+    }
+    form |= {
+        f"map:{h}": t
+        for h, t in re.findall(
+            r'name="map:([^"]+)".*?<option value="([^"]*)" selected', mapping_page.text, re.S
+        )
+    }
+    stored = site.a.post(f"/entities/upload/{token.group(1)}", data=form)
+    assert stored.status_code == 303
+    batch_id = stored.headers["location"].rsplit("/", 1)[1]
+    for thread in threading.enumerate():
+        if thread.name == f"ingest-{batch_id}":
+            thread.join(timeout=300)
+    page = site.a.get(f"/entities/batches/{batch_id}")
+    assert "accepted 2000" in page.text
+    assert "Storing rows" not in page.text

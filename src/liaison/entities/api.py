@@ -3,13 +3,16 @@ requests for details and identity conflicts. Errors are problem details (RFC 945
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from liaison.core.actor import Actor
 from liaison.core.errors import ValidationFailed
@@ -181,7 +184,7 @@ def upload(
 ) -> dict[str, Any]:
     """Upload a file; the per-row report. Cross-checks start in the background."""
     data = file.file.read(ingest.MAX_UPLOAD_BYTES + 1)
-    report = run_upload(
+    batch_id = run_upload(
         request,
         actor,
         data,
@@ -191,7 +194,8 @@ def upload(
         parse_json_object(mapping, "mapping"),
         parse_json_object(defaults, "defaults"),
     )
-    return report.as_dict()
+    with database_of(request).session() as session:
+        return ingest.Report(ingest.batch_of(session, actor, batch_id)).as_dict()
 
 
 def parse_json_object(text: str, name: str) -> dict[str, str]:
@@ -206,6 +210,33 @@ def parse_json_object(text: str, name: str) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
+# UI uploads larger than this are stored in the background; the report page shows progress.
+BACKGROUND_UPLOAD_BYTES = 1024 * 1024
+
+
+def upload_rows(
+    data: bytes,
+    filename: str,
+    source_format: str,
+    entity_type: str,
+    mapping: dict[str, str],
+    defaults: dict[str, str],
+    actor: Actor,
+) -> tuple[Iterator[ingest.Row], Callable[[Session, dict[str, str]], None] | None]:
+    """The rows of an uploaded file and what to do once they are stored (FtM links). A file
+    that cannot be read at all (format, headers, mapping) is refused here, before any row."""
+    ingest.check_size(data)
+    if source_format == "ftm":
+        links: list[tuple[int, dict[str, Any]]] = []
+        return ingest.ftm_rows(data, defaults, links), ingest.link_ftm(actor, links)
+    if source_format == "ndjson":
+        return ingest.ndjson_rows(data), None
+    _table, rows = ingest.table_rows(
+        data, filename, entity_type=entity_type, mapping=mapping or None, defaults=defaults
+    )
+    return rows, None
+
+
 def run_upload(
     request: Request,
     actor: Actor,
@@ -215,30 +246,36 @@ def run_upload(
     entity_type: str,
     mapping: dict[str, str],
     defaults: dict[str, str],
-) -> ingest.Report:
-    ingest.check_size(data)
+    *,
+    background: bool = False,
+) -> str:
+    """Store an upload; returns the batch id. In the background the call returns at once and
+    the batch fills while the report page shows its progress."""
+    rows, after = upload_rows(data, filename, source_format, entity_type, mapping, defaults, actor)
     database = database_of(request)
-    if source_format == "ftm":
-        links: list[tuple[int, dict[str, Any]]] = []
-        report = ingest.ingest_rows(
-            database,
-            actor,
-            ingest.ftm_rows(data, defaults, links),
-            source_format="ftm",
-            filename=filename,
-            after=ingest.link_ftm(actor, links),
-        )
-    elif source_format == "ndjson":
-        report = ingest.ingest_rows(
-            database, actor, ingest.ndjson_rows(data), source_format="ndjson", filename=filename
-        )
+    batch_id = ingest.start_batch(database, actor, source_format=source_format, filename=filename)
+    crosscheck = runner(request)
+
+    def fill() -> None:
+        ingest.fill_batch(database, actor, batch_id, rows, after=after)
+        if crosscheck is not None:
+            crosscheck.kick()
+
+    if background:
+        threading.Thread(target=_quietly(fill), name=f"ingest-{batch_id}", daemon=True).start()
     else:
-        _table, rows = ingest.table_rows(
-            data, filename, entity_type=entity_type, mapping=mapping or None, defaults=defaults
-        )
-        report = ingest.ingest_rows(database, actor, rows, source_format="table", filename=filename)
-    kick(request)
-    return report
+        fill()
+    return batch_id
+
+
+def _quietly(work: Callable[[], None]) -> Callable[[], None]:
+    """A thread's work: a failure is recorded on the batch (``fill_batch``), not re-raised."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    return run
 
 
 @router.get("/entities/{entity_id}")

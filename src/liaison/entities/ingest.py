@@ -61,6 +61,8 @@ class Report:
             "updated": b.updated,
             "unchanged": b.unchanged,
             "rejected": b.rejected,
+            "status": b.status,
+            "error": b.error,
             "created_at": b.created_at.isoformat(),
         }
 
@@ -86,6 +88,12 @@ def ingest_rows(
     after: Callable[[Session, dict[str, str]], None] | None = None,
 ) -> Report:
     """Store every good row, report every bad one; ``after`` runs last with ref → entity id."""
+    batch_id = start_batch(database, actor, source_format=source_format, filename=filename)
+    return fill_batch(database, actor, batch_id, rows, progress=progress, after=after)
+
+
+def start_batch(database: Database, actor: Actor, *, source_format: str, filename: str) -> str:
+    """A new, empty batch (``running``); ``fill_batch`` stores its rows."""
     can_contribute(actor, personal_data=False).enforce()
     with database.session() as session:
         batch = IngestBatch(
@@ -98,11 +106,47 @@ def ingest_rows(
             updated=0,
             unchanged=0,
             rejected=0,
+            status="running",
             created_at=utcnow(),
         )
         session.add(batch)
         session.flush()
-        batch_id = batch.id
+        return batch.id
+
+
+def fill_batch(
+    database: Database,
+    actor: Actor,
+    batch_id: str,
+    rows: Iterable[Row],
+    *,
+    progress: Progress | None = None,
+    after: Callable[[Session, dict[str, str]], None] | None = None,
+) -> Report:
+    """Store the rows of a started batch in chunks; the batch ends ``done`` (or ``failed`` with
+    the error, keeping every chunk already stored)."""
+    try:
+        return _fill(database, actor, batch_id, rows, progress=progress, after=after)
+    except Exception as exc:
+        with database.session() as session:
+            batch = session.get(IngestBatch, batch_id)
+            if batch is not None:
+                batch.status = "failed"
+                batch.error = (exc.detail if isinstance(exc, LiaisonError) else type(exc).__name__)[
+                    :MAX_MESSAGE
+                ]
+        raise
+
+
+def _fill(
+    database: Database,
+    actor: Actor,
+    batch_id: str,
+    rows: Iterable[Row],
+    *,
+    progress: Progress | None,
+    after: Callable[[Session, dict[str, str]], None] | None,
+) -> Report:
     first_line: dict[str, int] = {}
     stored: dict[str, str] = {}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
@@ -125,13 +169,14 @@ def ingest_rows(
             after(session, stored)
         final = session.get(IngestBatch, batch_id)
         assert final is not None
+        final.status = "done"
         audit.record(
             session,
             actor,
             "entity.ingest",
             object_type="IngestBatch",
             object_id=batch_id,
-            detail={"format": source_format, "filename": filename[:200], **counts},
+            detail={"format": final.source_format, "filename": final.filename, **counts},
         )
     return Report(final)
 

@@ -3,10 +3,12 @@ cross-match inbox and the identity-conflict queue."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +20,7 @@ from liaison.core.markings import Classification, HandlingCode, configured_crime
 from liaison.core.policy import Capability, can
 from liaison.entities import formats, inbox, ingest, service
 from liaison.entities import search as finder
-from liaison.entities.api import kick, run_upload
+from liaison.entities.api import BACKGROUND_UPLOAD_BYTES, kick, run_upload
 from liaison.entities.model import LinkColour, SubjectCategory
 from liaison.entities.schema import SCHEMA
 from liaison.entities.service import MARKING_FIELDS
@@ -174,6 +176,15 @@ def _stash_path(token: str, actor_id: str) -> Path:
     return UPLOADS / f"{actor_id}-{token}"
 
 
+def _forget_abandoned(max_age_seconds: float = 24 * 3600) -> None:
+    """Files whose column mapping was never submitted are removed after a day."""
+    cutoff = time.time() - max_age_seconds
+    for path in UPLOADS.iterdir():
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
 @router.post("/entities/upload")
 async def upload(
     request: Request,
@@ -190,10 +201,18 @@ async def upload(
     try:
         ingest.check_size(data)
         if source_format != "table":
-            report = run_upload(
-                request, actor, data, filename, source_format, entity_type, {}, defaults
+            batch_id = run_upload(
+                request,
+                actor,
+                data,
+                filename,
+                source_format,
+                entity_type,
+                {},
+                defaults,
+                background=len(data) > BACKGROUND_UPLOAD_BYTES,
             )
-            return RedirectResponse(f"/entities/batches/{report.batch.id}", status_code=303)
+            return RedirectResponse(f"/entities/batches/{batch_id}", status_code=303)
         etype = SCHEMA.get(entity_type)
         table = formats.read_table(data, filename)
         preview = [r for _, r in zip(range(5), table.rows, strict=False)]
@@ -206,6 +225,7 @@ async def upload(
         )
     token = secrets.token_urlsafe(24)
     UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _forget_abandoned()
     _stash_path(token, actor.user_id).write_bytes(data)
     targets = ["", "id", *etype.properties, *MARKING_FIELDS]
     return render(
@@ -235,7 +255,7 @@ async def ingest_mapped(token: str, request: Request, actor: UiActor) -> Respons
     mapping = {k.removeprefix("map:"): v for k, v in form.items() if k.startswith("map:")}
     data = path.read_bytes()
     try:
-        report = run_upload(
+        batch_id = run_upload(
             request,
             actor,
             data,
@@ -244,6 +264,7 @@ async def ingest_mapped(token: str, request: Request, actor: UiActor) -> Respons
             form.get("entity_type", "Person"),
             mapping,
             _defaults(form),
+            background=len(data) > BACKGROUND_UPLOAD_BYTES,
         )
     except LiaisonError as exc:
         return render(
@@ -253,7 +274,7 @@ async def ingest_mapped(token: str, request: Request, actor: UiActor) -> Respons
             status=exc.status,
         )
     path.unlink(missing_ok=True)
-    return RedirectResponse(f"/entities/batches/{report.batch.id}", status_code=303)
+    return RedirectResponse(f"/entities/batches/{batch_id}", status_code=303)
 
 
 @router.get("/entities/batches/{batch_id}")
