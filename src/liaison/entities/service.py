@@ -357,30 +357,7 @@ def contribute(
             return existing, "unchanged"
         _touch(session, existing, actor, "updated", batch_id=batch_id)
         return existing, "updated"
-    entity = Entity(
-        owner_agency_id=actor.agency_id,
-        source_ref=c.source_ref,
-        created_by=actor.username,
-        version=1,
-        deleted=False,
-        batch_id=batch_id,
-    )
-    _apply(entity, c)
-    entity.change_seq = _next_seq(session)
-    entity.crosscheck_pending = True
-    entity.created_at = entity.updated_at = utcnow()
-    session.add(entity)
-    session.flush()
-    _store_keys(session, entity)
-    _version(session, entity, "created", actor)
-    audit.record(
-        session,
-        actor,
-        "entity.create",
-        object_type=etype.name,
-        object_id=entity.id,
-        detail={"source_ref": c.source_ref, "batch": batch_id},
-    )
+    [entity] = create_many(session, actor, [c], batch_id=batch_id)
     return entity, "created"
 
 
@@ -432,12 +409,13 @@ def create_many(
     for entity in entities:
         _version(session, entity, "created", actor)
     session.flush()
+    single = entities[0] if len(entities) == 1 else None
     audit.record(
         session,
         actor,
         "entity.create",
-        object_type="Entity",
-        object_id=batch_id,
+        object_type=single.entity_type if single else "Entity",
+        object_id=single.id if single else batch_id,
         detail={
             "batch": batch_id,
             "records": [
