@@ -99,6 +99,17 @@ def _codes(session: Session, ids: set[str]) -> dict[str, str]:
     return {a.id: a.code for a in session.scalars(select(Agency).where(Agency.id.in_(ids)))}
 
 
+def other_side(actor: Actor, own_owner_id: str, other: Entity) -> RecordDecision:
+    """What a cross-match tells the owner ``own_owner_id`` about the other record."""
+    return crossmatch_view(
+        actor,
+        own_owner_id=own_owner_id,
+        other=markings_of(other),
+        other_minor=other.minor,
+        personal_data=SCHEMA.get(other.entity_type).personal_data,
+    )
+
+
 def inbox(
     session: Session,
     actor: Actor,
@@ -135,13 +146,7 @@ def inbox(
             if mine_left
             else (entities[m.right_id], entities[m.left_id])
         )
-        decision = crossmatch_view(
-            actor,
-            own_owner_id=own.owner_agency_id,
-            other=markings_of(other),
-            other_minor=other.minor,
-            personal_data=SCHEMA.get(m.entity_type).personal_data,
-        )
+        decision = other_side(actor, own.owner_agency_id, other)
         if not decision.allowed:
             continue
         out.append(
@@ -174,19 +179,6 @@ def mark_seen(session: Session, actor: Actor, match_id: str) -> None:
         m.right_seen = True
 
 
-def unseen_count(session: Session, actor: Actor) -> int:
-    rows = session.scalars(
-        select(CrossMatch).where(
-            CrossMatch.status == "active",
-            or_(
-                (CrossMatch.left_owner_id == actor.agency_id) & CrossMatch.left_seen.is_(False),
-                (CrossMatch.right_owner_id == actor.agency_id) & CrossMatch.right_seen.is_(False),
-            ),
-        )
-    ).all()
-    return len(rows)
-
-
 # ── Requests for details ────────────────────────────────────────────────────────────────────
 
 
@@ -211,14 +203,7 @@ def request_details(
             or entity_id not in (match.left_id, match.right_id)
         ):
             raise NotFound(f"no cross-match {cross_match_id} for this record")
-        view = crossmatch_view(
-            actor,
-            own_owner_id=actor.agency_id,
-            other=markings_of(entity),
-            other_minor=entity.minor,
-            personal_data=SCHEMA.get(entity.entity_type).personal_data,
-        )
-        if not view.allowed:
+        if not other_side(actor, actor.agency_id, entity).allowed:
             raise NotFound(f"no cross-match {cross_match_id} for this record")
     elif not visibility(actor, entity).allowed:
         raise NotFound(f"no record {entity_id}")
