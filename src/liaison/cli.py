@@ -37,6 +37,7 @@ CAPABILITY_CLIS = (
     "liaison.entities.cli",
     "liaison.exchange.cli",
     "liaison.alerts.cli",
+    "liaison.core.keys_cli",
 )
 
 

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     data_key_file: Path | None = Field(
         None, description="file holding the base64 master key (overrides data_key)"
     )
+    # Secret like the current key: kept out of reprs and logs.
+    data_key_previous: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "comma-separated base64 master keys that were replaced; still accepted to unwrap"
+            " data keys until liaison keys rotate has re-wrapped them"
+        ),
+    )
     host: str = Field("127.0.0.1", description="address the web server binds to")
     port: int = Field(8000, ge=1, le=65535, description="port the web server binds to")
     cookie_secure: bool = Field(True, description="send session cookies over HTTPS only")
@@ -63,10 +71,25 @@ class Settings(BaseSettings):
     )
     attachment_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest attachment")
     hit_report_deadline_hours: int = Field(12, ge=1, description="SIRENE answer deadline")
+    alert_review_file: Path | None = Field(
+        None,
+        description="TOML file of review periods per alert category (default: 3 years each)",
+    )
     crosscheck_in_background: bool = Field(
         True, description="run cross-checks in a background thread after each contribution"
     )
     hub_copy: bool = Field(False, description="the hub agency may read every message")
+    refusal_grounds_file: Path | None = Field(
+        None,
+        description="file of refusal grounds, one code<TAB>text per line "
+        "(default: Directive 2023/977 Art. 6)",
+    )
+    attachment_blocked_types: str = Field(
+        "application/x-msdownload,application/x-dosexec,application/x-executable,"
+        "application/x-elf,application/x-mach-binary,application/x-sharedlib,"
+        "application/java-archive,application/x-msi,application/vnd.microsoft.portable-executable",
+        description="comma-separated content types refused as attachments (detected from bytes)",
+    )
 
     @model_validator(mode="after")
     def _refuse_defaults(self) -> Settings:
@@ -101,6 +124,23 @@ class Settings(BaseSettings):
         if len(key) != 32:
             raise ValueError("the data key must decode to exactly 32 bytes")
         return key
+
+    def previous_master_keys(self) -> list[bytes]:
+        """The replaced 32-byte master keys still accepted for unwrapping, in the listed order."""
+        keys = []
+        listed = self.data_key_previous.get_secret_value()
+        entries = [e.strip() for e in listed.split(",") if e.strip()]
+        for number, entry in enumerate(entries, start=1):
+            try:
+                key = base64.b64decode(entry, validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) != 32:
+                raise ValueError(
+                    f"LIAISON_DATA_KEY_PREVIOUS entry {number} must be base64 of exactly 32 bytes"
+                )
+            keys.append(key)
+        return keys
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,8 @@ from liaison.db.base import Base
 MODEL_MODULES = (
     "liaison.core.agencies",
     "liaison.core.audit",
+    "liaison.core.crypto",
+    "liaison.core.signing",
     "liaison.identity.model",
     "liaison.matching.model",
     "liaison.entities.model",

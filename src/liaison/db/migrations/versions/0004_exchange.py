@@ -13,7 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """The capability's tables are added here with the capability."""
+    """Kept empty: databases already at this revision upgrade through the later ones."""
 
 
 def downgrade() -> None:
