@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -54,6 +57,9 @@ class Agency(Base):
     # For an international organisation: the agreement that allows personal data to it, if any.
     personal_data_basis: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # IANA time zone of the agency's calendar (legal deadlines in calendar days); None: from the
+    # country, else UTC.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property
@@ -67,6 +73,11 @@ class Agency(Base):
     @property
     def is_hub(self) -> bool:
         return self.partner_framework is PartnerFramework.EU_BODY
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The agency's time zone: as set, else the main zone of its country, else UTC."""
+        return zone_for(self.timezone, self.country)
 
 
 def get_agency(session: Session, agency_id: str) -> Agency:
@@ -83,3 +94,36 @@ def agency_by_code(session: Session, code: str) -> Agency:
     if agency is None:
         raise NotFound(f"no agency with code {code!r}")
     return agency
+
+
+_ZONE_TAB = Path("/usr/share/zoneinfo/zone.tab")
+
+
+@lru_cache(maxsize=1)
+def _country_zones() -> dict[str, str]:
+    """Country code → its first-listed zone in the tz database's ``zone.tab``."""
+    zones: dict[str, str] = {}
+    try:
+        lines = _ZONE_TAB.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return zones
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            for country in parts[0].split(","):
+                zones.setdefault(country, parts[2])
+    return zones
+
+
+@lru_cache(maxsize=256)
+def zone_for(name: str | None, country: str | None) -> ZoneInfo:
+    """A time zone by IANA name, else by country, else UTC."""
+    for candidate in (name, _country_zones().get((country or "").upper())):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")

@@ -47,3 +47,13 @@ class Conflict(LiaisonError):
 class TooManyRequests(LiaisonError):
     status = 429
     title = "Too many attempts"
+
+
+class PayloadTooLarge(LiaisonError):
+    status = 413
+    title = "Too large"
+
+
+class UnsupportedType(LiaisonError):
+    status = 415
+    title = "Type not accepted"
