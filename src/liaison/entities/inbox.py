@@ -237,7 +237,45 @@ def request_details(
             "cross_match": match and match.id,
         },
     )
+    request.message_id = _details_message(session, actor, entity, request)
     return request
+
+
+def _details_message(
+    session: Session, actor: Actor, entity: Entity, request: DetailsRequest
+) -> str | None:
+    """The request for details travels to the owner as a request message of the exchange (when
+    the requester may use the exchange); it names records, never their data."""
+    from liaison.exchange.model import Accessibility, MessageType
+    from liaison.exchange.service import Draft, send
+
+    if not can(actor, Capability.EXCHANGE):
+        return None
+    owner = session.get(Agency, entity.owner_agency_id)
+    if owner is None:
+        return None
+    about = f"cross-match {request.cross_match_id}" if request.cross_match_id else "a search hit"
+    message = send(
+        session,
+        actor,
+        Draft(
+            to=(owner.code,),
+            subject=f"Request for details: {entity.entity_type} record {entity.id}",
+            body=(
+                f"{actor.agency_code} asks for the details behind {about} on your "
+                f"{entity.entity_type} record {entity.id}.\n\nJustification: "
+                f"{request.justification}"
+            ),
+            legal_basis="follow-up of a hit in the shared information system",
+            purpose=actor.purpose or request.justification[:500],
+            message_type=MessageType.REQUEST,
+            accessibility=Accessibility.DIRECT,
+            crime_area=entity.crime_area,
+            personal_data=False,
+            reference=("details_request", request.id),
+        ),
+    )
+    return message.id
 
 
 def details_requests(session: Session, actor: Actor, *, incoming: bool) -> list[DetailsRequest]:
