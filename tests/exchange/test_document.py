@@ -261,6 +261,20 @@ def test_values_are_normalised_on_import() -> None:
     assert doc.items[1].properties == {"city": "Riga", "latitude": "56.95", "longitude": "24"}
 
 
+def test_a_property_takes_one_value() -> None:
+    doc = from_data(document(items=[item("p1", "Person", family_name=["Kowalska"])]))
+    assert doc.items[0].properties == {"family_name": "Kowalska"}
+    errors = errors_of(document(items=[item("p1", "Person", phone=["+48 601", "+48 602"])]))
+    assert (
+        "a second phone, document or address is a second item"
+        in errors["/items/0/properties/phone"]
+    )
+    errors = errors_of(document(items=[item("l1", "Location", city="Riga", latitude=10**400)]))
+    assert "finite number" in errors["/items/0/properties/latitude"]
+    errors = errors_of(document(items=[item("l1", "Location", city="Riga", latitude=10**5000)]))
+    assert "/items/0/properties/latitude" in errors
+
+
 def test_invalid_identifiers_are_kept_and_reported_as_warnings() -> None:
     account = item("b1", "BankAccount", "B2", iban="DE89 3704 0044 0532 0130 01")
     doc = from_data(document(items=[account]))

@@ -18,7 +18,7 @@ from liaison.core.markings import Classification, HandlingCode
 from liaison.db.engine import Database
 from liaison.entities.demo import _contributors
 from liaison.exchange import service
-from liaison.exchange.model import Accessibility, MessageType, Priority
+from liaison.exchange.model import Accessibility, Message, MessageType, Priority
 from liaison.exchange.service import AttachmentUpload, Draft
 
 PEOPLE: tuple[dict[str, str], ...] = (
@@ -102,7 +102,7 @@ def seed_demo(database: Database, *, persons: int, seed: int, console: Console) 
     def at(hours_ago: float) -> dt.datetime:
         return now - dt.timedelta(hours=hours_ago)
 
-    def send(actor: Actor, draft: Draft, hours_ago: float) -> service.Message | None:
+    def send(actor: Actor, draft: Draft, hours_ago: float) -> Message | None:
         nonlocal sent
         with frozen(at(hours_ago)), database.session() as session:
             try:

@@ -25,7 +25,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from xml.parsers import expat
@@ -134,6 +134,15 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
+def _minute_offset(value: dt.datetime) -> dt.datetime:
+    """Offsets with seconds (historic local mean times) cannot be written; such times go to UTC."""
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        return value.astimezone(dt.UTC)
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_minute_offset)]
 Text = Annotated[str, AfterValidator(_xml_text)]
 Line = Annotated[str, AfterValidator(_one_line)]
 AgencyCode = Annotated[
@@ -459,10 +468,10 @@ class MessageDocument(_Model):
         "import (derived from the handling code).",
         examples=["Not for use in judicial proceedings without permission of the provider (H1)."],
     )
-    sent_at: AwareDatetime | None = Field(
+    sent_at: Moment | None = Field(
         None, description="When the message was sent.", examples=["2026-03-02T09:15:00Z"]
     )
-    deadline_at: AwareDatetime | None = Field(
+    deadline_at: Moment | None = Field(
         None, description="When an answer is due.", examples=["2026-03-02T17:15:00Z"]
     )
     items: list[Item] = Field(
@@ -1036,6 +1045,40 @@ def read(data: bytes, content_type: str | None = None) -> MessageDocument:
         parse_xml(data)
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
         else parse_json(data)
+    )
+
+
+# ----- structured items of a message, on their own --------------------------------------------
+
+
+class _Structured(_Model):
+    items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
+    links: list[Link] = Field(default_factory=list, max_length=MAX_LINKS)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Structured:
+        _raise_any(
+            {f"items/{k}": v for k, v in _item_errors(self.items).items()}
+            | {f"links/{k}": v for k, v in _link_errors(self.links, self.items).items()}
+        )
+        return self
+
+
+def validate_structured(
+    items: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """A message's structured items and links checked by the document's rules: canonical items
+    and links, and whether any item is of a type that holds personal data (as the entities
+    schema declares); ``ValidationFailed`` naming every problem otherwise."""
+    try:
+        checked = _Structured.model_validate({"items": list(items), "links": list(links)})
+    except ValidationError as exc:
+        raise _refusal(_pydantic_errors(exc)) from None
+    personal = any(SCHEMA.get(item.type).personal_data for item in checked.items)
+    return (
+        [item.model_dump(mode="json", exclude_none=True) for item in checked.items],
+        [link.model_dump(mode="json", exclude_none=True) for link in checked.links],
+        personal,
     )
 
 

@@ -183,7 +183,7 @@ def _structured(
     items: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
     """Validated items and links (message-document rules) and whether they hold personal data."""
-    from liaison.exchange.structured import validate_structured
+    from liaison.exchange.document import validate_structured
 
     return validate_structured(items, links)
 
@@ -304,6 +304,18 @@ def _check(session: Session, sender: Agency, draft: Draft, settings: Settings) -
     return _Checked(
         clean, items, links, draft.personal_data or personal_items, attachments, recipients
     )
+
+
+def _sendable(
+    session: Session, actor: Actor, sender: _Sender, draft: Draft, settings: Settings
+) -> _Checked:
+    """The checked draft, once the sender may send it and every recipient may receive it."""
+    c = _check(session, sender.agency, draft, settings)
+    can_send(
+        actor, classification=c.draft.classification, contains_personal_data=c.personal_data
+    ).enforce()
+    _refuse_recipients(c.recipients, c.draft.classification, c.personal_data)
+    return c
 
 
 def _refuse_recipients(
@@ -685,13 +697,9 @@ def send(
     replayed = _replayed(session, sender.agency, idempotency_key, request_hash)
     if replayed is not None:
         return replayed
-    c = _check(session, sender.agency, draft, settings)
-    can_send(
-        actor, classification=c.draft.classification, contains_personal_data=c.personal_data
-    ).enforce()
-    if c.draft.refusal_ground:
+    if draft.refusal_ground:
         raise ValidationFailed("a refusal is a reply to a request: reply to the request instead")
-    _refuse_recipients(c.recipients, c.draft.classification, c.personal_data)
+    c = _sendable(session, actor, sender, draft, settings)
     if draft.case_id:
         case = _open_case_for(session, actor, draft.case_id)
     else:
@@ -814,11 +822,7 @@ def reply(
         refusal_ground_allowed(
             draft.refusal_ground, load_grounds(settings.refusal_grounds_file)
         ).enforce()
-    c = _check(session, sender.agency, draft, settings)
-    can_send(
-        actor, classification=c.draft.classification, contains_personal_data=c.personal_data
-    ).enforce()
-    _refuse_recipients(c.recipients, c.draft.classification, c.personal_data)
+    c = _sendable(session, actor, sender, draft, settings)
     case = session.get(Case, parent.case_id)
     assert case is not None
     message = _store(
@@ -933,11 +937,7 @@ def forward(
     replayed = _replayed(session, sender.agency, idempotency_key, request_hash)
     if replayed is not None:
         return ForwardResult(message=replayed)
-    c = _check(session, sender.agency, draft, settings)
-    can_send(
-        actor, classification=c.draft.classification, contains_personal_data=c.personal_data
-    ).enforce()
-    _refuse_recipients(c.recipients, c.draft.classification, c.personal_data)
+    c = _sendable(session, actor, sender, draft, settings)
     if forward_needs_consent(
         actor, handling=HandlingCode(source.handling), provider_agency_id=source.provider_agency_id
     ):
