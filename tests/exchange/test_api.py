@@ -375,3 +375,17 @@ def test_reference_endpoints(api: Api) -> None:
     keys = api.client.get("/api/v1/agencies/DE-BKA/signing-keys", headers=api.nl).json()
     assert len(keys["keys"]) == 1
     assert len(base64.b64decode(keys["keys"][0]["public_key"])) == 32
+
+
+def test_oversized_import_refused_before_parsing(api: Api) -> None:
+    huge = b"<" + b"a" * 20_000_001
+    body = problem(
+        api.client.post(
+            "/api/v1/messages/import",
+            content=huge,
+            headers=api.de | {"content-type": "application/xml"},
+        ),
+        413,
+    )
+    assert "20,000,000 bytes" in body["detail"]
+    assert api.count() == 0

@@ -19,7 +19,7 @@ from liaison.core.clock import utcnow
 from liaison.core.errors import PayloadTooLarge, ValidationFailed
 from liaison.core.markings import Classification, HandlingCode
 from liaison.core.signing import public_keys
-from liaison.exchange import service
+from liaison.exchange import document, service
 from liaison.exchange.grounds import load_grounds
 from liaison.exchange.model import (
     Accessibility,
@@ -580,12 +580,19 @@ async def import_message(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Send a structured message document (JSON, or XML with an XML content type)."""
-    data = await request.body()
+    limit = document.MAX_BYTES
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise PayloadTooLarge(f"a message document is at most {limit:,} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise PayloadTooLarge(f"a message document is at most {limit:,} bytes")
     xml = "xml" in request.headers.get("content-type", "")
     message = service.import_document(
         session,
         actor,
-        data,
+        bytes(data),
         "xml" if xml else "json",
         idempotency_key=idempotency_key,
         settings=settings,
