@@ -13,6 +13,9 @@ class NavItem:
     label: str
     href: str
     capability: Capability | None  # None: every signed-in user
+    # URL of an HTML fragment polled into a badge next to the item (hidden inputs in the
+    # fragment are sent back with the next poll); None: no badge.
+    badge: str | None = None
 
 
 # Capabilities add their pages here when they exist.
