@@ -690,6 +690,13 @@ def alert_view(
     return RecordDecision(Visibility.FULL, "alerts are shared so that the action can be taken")
 
 
+def alert_list_scope(actor: Actor) -> str | None:
+    """Whose alerts the actor may list: its own agency's (alert management), every agency's
+    for the hub (None). Others' alerts are found by checks, never browsed. Deny → raises."""
+    _alert_roles(actor).enforce()
+    return None if actor.is_hub else actor.agency_id
+
+
 def can_confirm_hit(actor: Actor) -> Decision:
     """Confirming a hit and reporting it to the issuing agency: whoever may check and send
     messages (the hit report travels through the secure exchange)."""
