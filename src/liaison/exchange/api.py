@@ -13,11 +13,14 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from liaison.core.actor import Actor
 from liaison.core.agencies import Agency
 from liaison.core.clock import utcnow
 from liaison.core.errors import PayloadTooLarge, ValidationFailed
 from liaison.core.markings import Classification, HandlingCode
+from liaison.core.settings import Settings
 from liaison.core.signing import public_keys
 from liaison.exchange import document, service
 from liaison.exchange.grounds import load_grounds
@@ -537,6 +540,14 @@ def download_attachment(
     settings: SettingsDep,
 ) -> Response:
     """An attachment's bytes (audited), checked against the signed SHA-256."""
+    return attachment_response(session, actor, message_id, attachment_id, settings)
+
+
+def attachment_response(
+    session: Session, actor: Actor, message_id: str, attachment_id: str, settings: Settings
+) -> Response:
+    """An attachment as a download, with the message's handling code, the H1 warning and the H3
+    conditions in headers (they travel with every export)."""
     row, data = service.attachment(session, actor, message_id, attachment_id, settings=settings)
     message = service.load_message(session, message_id)
     headers = {

@@ -41,6 +41,7 @@ from liaison.core.policy import Capability, can_exchange, forward_needs_consent
 from liaison.core.settings import Settings
 from liaison.entities.schema import SCHEMA
 from liaison.exchange import service
+from liaison.exchange.api import attachment_response
 from liaison.exchange.grounds import load_grounds
 from liaison.exchange.model import (
     Accessibility,
@@ -625,19 +626,7 @@ def download_attachment(
     settings: SettingsDep,
     actor: UiActor,
 ) -> Response:
-    row, data = service.attachment(session, actor, message_id, attachment_id, settings=settings)
-    message = service.load_message(session, message_id)
-    headers = {
-        "Content-Disposition": service.content_disposition(row.filename),
-        "X-Content-SHA256": row.sha256,
-        "X-Liaison-Handling": message.handling,
-    }
-    warning = service.markings_of(message).judicial_use_warning
-    if warning:
-        headers["X-Liaison-Warning"] = warning
-    if message.h3_conditions:
-        headers["X-Liaison-Conditions"] = service.header_safe(message.h3_conditions)
-    return Response(data, media_type=row.content_type, headers=headers)
+    return attachment_response(session, actor, message_id, attachment_id, settings)
 
 
 @router.get("/messages/{message_id}/export.{fmt}")
