@@ -233,8 +233,19 @@ def _cipher_for_id(session: Session, data_key_id: str, keys: MasterKeys) -> AESG
     return _cipher_for_row(row, keys)
 
 
+_ACTIVE = "liaison.active_data_key"
+
+
 def _active_row(session: Session) -> DataKey | None:
-    return session.scalars(select(DataKey).where(DataKey.active.is_(True))).one_or_none()
+    """The active data key, looked up once per unit of work (a rotation in another transaction
+    is seen by the next one)."""
+    cached = session.info.get(_ACTIVE)
+    if isinstance(cached, DataKey) and cached.active:
+        return cached
+    row = session.scalars(select(DataKey).where(DataKey.active.is_(True))).one_or_none()
+    if row is not None:
+        session.info[_ACTIVE] = row
+    return row
 
 
 def _create_active(session: Session, keys: MasterKeys) -> DataKey:
@@ -319,6 +330,7 @@ def start_new_data_key(session: Session, settings: Settings | None = None) -> Da
         current.active = False
         current.retired_at = utcnow()
         session.flush()
+    session.info.pop(_ACTIVE, None)
     row = _create_active(session, keys)
     record(
         session,

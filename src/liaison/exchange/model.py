@@ -108,6 +108,7 @@ class Message(Base):
         SqlIndex("ix_exchange_messages_sender_sent", "sender_agency_id", "sent_at", "id"),
         SqlIndex("ix_exchange_messages_case", "case_id", "sent_at"),
         SqlIndex("ix_exchange_messages_thread", "thread_id"),
+        SqlIndex("ix_exchange_messages_reply_to", "in_reply_to_id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -152,7 +153,8 @@ class MessageRecipient(Base):
     __table_args__ = (
         SqlIndex("ix_exchange_recipients_inbox", "agency_id", "sent_at", "message_id"),
         SqlIndex("ix_exchange_recipients_open", "agency_id", "closed", "deadline_at"),
-        SqlIndex("ix_exchange_recipients_unread", "agency_id", "read_at"),
+        # Unread first by time: ``read_at IS NULL`` is an equality for the index.
+        SqlIndex("ix_exchange_recipients_unread", "agency_id", "read_at", "sent_at", "message_id"),
     )
 
     message_id: Mapped[str] = mapped_column(ForeignKey("exchange_messages.id"), primary_key=True)

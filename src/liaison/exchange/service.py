@@ -1531,7 +1531,10 @@ def inbox(
         if message_type is not None:
             query = query.where(r.message_type == message_type.value)
         if case_id:
-            query = query.where(Message.case_id == case_id)
+            # Driven by the case's own messages, not by a scan of the whole inbox.
+            query = query.where(
+                r.message_id.in_(select(Message.id).where(Message.case_id == case_id))
+            )
         if other is not None:
             query = query.where(Message.sender_agency_id == other.id)
         if cursor:

@@ -117,6 +117,9 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("ix_exchange_messages_thread", "exchange_messages", ["thread_id"], unique=False)
+    op.create_index(
+        "ix_exchange_messages_reply_to", "exchange_messages", ["in_reply_to_id"], unique=False
+    )
     op.create_table(
         "exchange_attachments",
         sa.Column("id", sa.String(length=26), nullable=False),
@@ -222,7 +225,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_exchange_recipients_unread",
         "exchange_recipients",
-        ["agency_id", "read_at"],
+        ["agency_id", "read_at", "sent_at", "message_id"],
         unique=False,
     )
     op.add_column("agencies", sa.Column("timezone", sa.String(length=64), nullable=True))
@@ -236,6 +239,7 @@ def downgrade() -> None:
         ("ix_exchange_recipients_inbox", "exchange_recipients"),
         ("ix_exchange_consents_provider", "exchange_consents"),
         ("ix_exchange_attachments_message_id", "exchange_attachments"),
+        ("ix_exchange_messages_reply_to", "exchange_messages"),
         ("ix_exchange_messages_thread", "exchange_messages"),
         ("ix_exchange_messages_sender_sent", "exchange_messages"),
         ("ix_exchange_messages_case", "exchange_messages"),
