@@ -638,8 +638,8 @@ class Traffic:
 class Sealer:
     """``crypto.seal``'s blob with the node's active data key, resolved once.
 
-    ``crypto.seal`` looks the active data key up in the database on every call; the fill
-    resolves it once through the same functions and writes the same self-describing blob
+    ``crypto.seal`` resolves the active data key (a database lookup) at least once per unit of
+    work; the fill resolves it once through the same functions and writes the same blob
     (version | data-key id | nonce | AES-256-GCM(plaintext, aad = header + row binding)), so
     ``crypto.open_sealed`` opens every value.
     """
@@ -1413,8 +1413,8 @@ def run_sends(
 
 
 def _seal_sign_costs(database: Database, members: Mapping[str, Member], settings: Settings) -> Any:
-    """The library's per-call cost of ``seal`` and ``sign`` (each looks its key up), beside the
-    fill's (the key resolved once)."""
+    """The library's per-call cost of ``seal`` and ``sign`` in one unit of work (``sign`` looks
+    the signing key up and opens it on every call), beside the fill's (keys resolved once)."""
     member = next(iter(members.values()))
     payload = b"x" * 600
     out = {}
@@ -1609,8 +1609,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
         "written for it (the measured sends are audited, one entry each, asserted)",
         "bulk fill: subjects, contents, attachments and case titles are sealed with the active "
         "data key in crypto.seal's blob format and signed with each agency's Ed25519 key over "
-        "service.signed_form; the keys are resolved once (crypto.seal and signing.sign look "
-        "them up in the database on every call: seal_sign_cost)",
+        "service.signed_form; the keys are resolved once for the whole fill (per-call cost of "
+        "crypto.seal and signing.sign in one unit of work: seal_sign_cost)",
         "queries: one unit of work per call, including the audit entry inbox/read write and "
         "decrypting the page's subjects; read verifies the signature (asserted valid)",
     ]
