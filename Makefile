@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests benchmarks)
 
-.PHONY: demo test lint typecheck pytest bench bench-entities lock browser clean
+.PHONY: demo test lint typecheck pytest bench bench-entities bench-alerts bench-exchange lock browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ bench: $(STAMP) .venv-bench/.installed
 ## latency, on SQLite and PostgreSQL (writes benchmarks/results/entities.json).
 bench-entities: $(STAMP)
 	$(BIN)/python -m benchmarks.entities
+
+## Alerts and checks at scale: object and person checks over 1,000,000 alerts in force (200,000
+## on persons), batch throughput, recall of the synthetic truth, on SQLite and PostgreSQL
+## (writes benchmarks/results/alerts.json).
+bench-alerts: $(STAMP)
+	$(BIN)/python -m benchmarks.alerts
+
+## The secure exchange at scale: send throughput, inbox latency with 1,000,000 stored messages,
+## on SQLite and PostgreSQL (writes benchmarks/results/exchange.json).
+bench-exchange: $(STAMP)
+	$(BIN)/python -m benchmarks.exchange
 
 # The reference systems live in their own environment, never in the product's dependencies.
 .venv-bench/.installed: benchmarks/requirements-bench.lock

@@ -31,14 +31,13 @@ from liaison.alerts.model import IN_FORCE, Alert, AlertIdentifier
 from liaison.alerts.service import (
     AlertView,
     FlagView,
-    agency_codes,
-    agency_country,
     flags_of,
     notes_of,
     visibility,
 )
 from liaison.core import audit
 from liaison.core.actor import Actor
+from liaison.core.agencies import Agency
 from liaison.core.errors import PayloadTooLarge, ValidationFailed
 from liaison.core.policy import Visibility, can_check
 from liaison.matching import PRESETS, PersonRecord, Thresholds, clean, parse_date, prepare
@@ -228,6 +227,8 @@ class Found:
     band: str
     explanation: str
     matched_on: tuple[str, ...] = ()
+    # The alert when already read (object keys come with their alert).
+    alert: Alert | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,26 +325,24 @@ def _person_found(session: Session, queries: Sequence[PersonQuery]) -> list[list
     ]
 
 
-def _key_rows(session: Session, keys: set[str]) -> dict[str, list[tuple[str, str | None, bool]]]:
-    """key → [(alert id, country, strong)] for alerts in force."""
-    out: dict[str, list[tuple[str, str | None, bool]]] = {}
+def _key_rows(session: Session, keys: set[str]) -> dict[str, list[tuple[Alert, str | None, bool]]]:
+    """key → [(alert, country, strong)] for alerts in force (an alert's keys go when it leaves
+    force); the alerts are read in the same statement."""
+    out: dict[str, list[tuple[Alert, str | None, bool]]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), 900):
         rows = session.execute(
-            select(
-                AlertIdentifier.key,
-                AlertIdentifier.alert_id,
-                AlertIdentifier.country,
-                AlertIdentifier.strong,
-            ).where(AlertIdentifier.key.in_(ordered[start : start + 900]))
+            select(AlertIdentifier.key, AlertIdentifier.country, AlertIdentifier.strong, Alert)
+            .join(Alert, Alert.id == AlertIdentifier.alert_id)
+            .where(AlertIdentifier.key.in_(ordered[start : start + 900]))
         ).all()
-        for key, alert_id, country, strong in rows:
-            out.setdefault(key, []).append((alert_id, country, bool(strong)))
+        for key, country, strong, alert in rows:
+            out.setdefault(key, []).append((alert, country, bool(strong)))
     return out
 
 
 def _object_found(
-    key: ObjectKey, rows: Mapping[str, list[tuple[str, str | None, bool]]]
+    key: ObjectKey, rows: Mapping[str, list[tuple[Alert, str | None, bool]]]
 ) -> list[Found]:
     """Alerts sharing the identifier: a match when the strong key agrees and the countries do
     not differ; a possible hit on the serial alone or with another issuing country."""
@@ -351,7 +350,8 @@ def _object_found(
     label = kind_label(key.kind)
     for query_key in key.keys:
         query_strong = query_key == key.key and (key.weak is None or key.key != key.weak)
-        for alert_id, country, strong in rows.get(query_key, []):
+        for alert, country, strong in rows.get(query_key, []):
+            alert_id = alert.id
             differs = (
                 key.kind in COUNTRY_KINDS
                 and key.country is not None
@@ -365,6 +365,7 @@ def _object_found(
                     "possible",
                     f"same {label} {key.value}, but issued in {country}, not {key.country}",
                     (f"{key.kind} {key.value}",),
+                    alert,
                 )
             elif strong and (query_strong or key.weak is None):
                 found = Found(
@@ -373,6 +374,7 @@ def _object_found(
                     "match",
                     f"same {label} {key.value}",
                     (f"{key.kind} {key.value}",),
+                    alert,
                 )
             else:
                 found = Found(
@@ -381,6 +383,7 @@ def _object_found(
                     "possible",
                     f"same serial {key.value}; the make or currency differs or is not given",
                     (f"{key.kind} {key.value}",),
+                    alert,
                 )
             current = best.get(alert_id)
             if current is None or found.probability > current.probability:
@@ -411,15 +414,24 @@ def _assemble(
     queries: Sequence[Query],
     found: Sequence[Sequence[Found]],
 ) -> list[CheckResult]:
-    ids = sorted({f.alert_id for hits in found for f in hits})
-    alerts: dict[str, Alert] = {}
-    for start in range(0, len(ids), 900):
+    loaded = {f.alert.id: f.alert for hits in found for f in hits if f.alert is not None}
+    wanted = sorted({f.alert_id for hits in found for f in hits} - set(loaded))
+    for start in range(0, len(wanted), 900):
+        # By primary key only, in force filtered below: with the status in the statement,
+        # SQLite reads a few dozen ids through the status index, i.e. every alert in force.
         for alert in session.scalars(
-            select(Alert).where(Alert.id.in_(ids[start : start + 900]), Alert.status.in_(IN_FORCE))
+            select(Alert).where(Alert.id.in_(wanted[start : start + 900]))
         ):
-            alerts[alert.id] = alert
-    country = agency_country(session, actor.agency_id) or ""
-    codes = agency_codes(session, {a.issuer_agency_id for a in alerts.values()})
+            loaded[alert.id] = alert
+    alerts = {i: a for i, a in loaded.items() if a.status in IN_FORCE}
+    if not alerts:  # no hit: nothing below needs the database
+        return [CheckResult(q.ref, q.kind, q.summary()) for q in queries]
+    agencies = {actor.agency_id} | {a.issuer_agency_id for a in alerts.values()}
+    agency_rows = session.execute(
+        select(Agency.id, Agency.code, Agency.country).where(Agency.id.in_(agencies))
+    ).all()
+    codes = {str(agency_id): str(code) for agency_id, code, _ in agency_rows}
+    country = next((str(c or "") for i, _, c in agency_rows if i == actor.agency_id), "")
     decisions = {
         a.id: visibility(session, actor, a, actor_country=country) for a in alerts.values()
     }
