@@ -1529,7 +1529,7 @@ def _get(value: Any, path: str) -> Any:
 
 
 def table(results: Sequence[dict[str, Any]], build: Mapping[str, Any]) -> str:
-    width = 24
+    width = 27
     lines = [f"{'':44}" + "".join(f"{r['backend']:>{width}}" for r in results)]
     for result in results:
         if "error" in result:
