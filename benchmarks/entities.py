@@ -225,37 +225,39 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any], None]]:
             yield line_number, json.loads(line), None
 
 
+def bench_officer(session: Any, spec: Any, password_hash: str, purpose: str) -> Any:
+    """An agency from its spec and one officer who never signs in; its Actor with ``purpose``."""
+    agency = Agency(
+        code=spec.code,
+        name=spec.name,
+        country=spec.country,
+        framework=spec.framework,
+        accreditation=int(Classification.parse(spec.accreditation)),
+        personal_data_basis=spec.personal_data_basis,
+        active=True,
+    )
+    session.add(agency)
+    session.flush()
+    user = User(
+        agency_id=agency.id,
+        username=f"bench.{spec.code.lower()}",
+        display_name=f"{spec.code} officer",
+        password_hash=password_hash,  # a random password nobody knows: never signs in
+        roles_csv=Role.OFFICER.value,
+        active=True,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    session.refresh(user)
+    return actor_for(user, purpose)
+
+
 def _setup_agencies(database: Any) -> dict[str, Any]:
     """Every synthetic agency and one officer each; agency code → Actor (with a purpose)."""
     unusable = hash_password(secrets.token_urlsafe(32))
-    actors = {}
     with database.session() as session:
-        for spec in AGENCIES:
-            agency = Agency(
-                code=spec.code,
-                name=spec.name,
-                country=spec.country,
-                framework=spec.framework,
-                accreditation=int(Classification.parse(spec.accreditation)),
-                personal_data_basis=spec.personal_data_basis,
-                active=True,
-            )
-            session.add(agency)
-            session.flush()
-            user = User(
-                agency_id=agency.id,
-                username=f"bench.{spec.code.lower()}",
-                display_name=f"{spec.code} officer",
-                password_hash=unusable,  # a random password nobody knows: never signs in
-                roles_csv=Role.OFFICER.value,
-                active=True,
-                failed_logins=0,
-            )
-            session.add(user)
-            session.flush()
-            session.refresh(user)
-            actors[spec.code] = actor_for(user, PURPOSE)
-    return actors
+        return {spec.code: bench_officer(session, spec, unusable, PURPOSE) for spec in AGENCIES}
 
 
 def _database_url(backend: str, workdir: Path) -> tuple[str, Any]:

@@ -58,10 +58,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import bindparam, create_engine, event, func, insert, select, text, update
 
-from benchmarks.entities import machine, revision
+from benchmarks.entities import bench_officer, machine, revision
 from benchmarks.metrics import percentile
 from liaison.core import crypto, signing
-from liaison.core.actor import Actor, Role
+from liaison.core.actor import Actor
 from liaison.core.agencies import Agency, zone_for
 from liaison.core.audit import AuditEntry
 from liaison.core.markings import Classification, HandlingCode, configured_crime_areas
@@ -83,9 +83,7 @@ from liaison.exchange.model import (
     RecipientKind,
 )
 from liaison.exchange.service import AttachmentUpload, Draft
-from liaison.identity.model import User
 from liaison.identity.passwords import hash_password
-from liaison.identity.service import actor_for
 from liaison.synth import identifiers as ids
 from liaison.synth.agencies import AGENCIES, AgencySpec
 from liaison.synth.persons import make_person
@@ -188,36 +186,15 @@ def _setup_network(database: Database, settings: Settings) -> dict[str, Member]:
     members: dict[str, Member] = {}
     with database.session() as session:
         for spec in NETWORK:
-            agency = Agency(
-                code=spec.code,
-                name=spec.name,
-                country=spec.country,
-                framework=spec.framework,
-                accreditation=int(Classification.parse(spec.accreditation)),
-                personal_data_basis=spec.personal_data_basis,
-                active=True,
-            )
-            session.add(agency)
-            session.flush()
-            user = User(
-                agency_id=agency.id,
-                username=f"bench.{spec.code.lower()}",
-                display_name=f"{spec.code} officer",
-                password_hash=unusable,  # a random password nobody knows: never signs in
-                roles_csv=Role.OFFICER.value,
-                active=True,
-                failed_logins=0,
-            )
-            session.add(user)
-            session.flush()
-            session.refresh(user)
-            actor = actor_for(user, PURPOSE)
+            actor = bench_officer(session, spec, unusable, PURPOSE)
+            agency = session.get(Agency, actor.agency_id)
+            assert agency is not None
             signing.current_signing_key(session, agency.id, settings)
             members[spec.code] = Member(
                 spec.code,
                 agency.id,
-                user.id,
-                user.username,
+                actor.user_id,
+                actor.username,
                 zone_for(agency.timezone, agency.country),
                 actor.personal_data_allowed,
                 actor,
