@@ -37,6 +37,8 @@ class PairScores:
     bits: F64
     levels: dict[str, NDArray[np.int8]]
     feature_bits: NDArray[np.float32]
+    # Pairs left below the floor without comparing names (see ``score_pairs``), if any.
+    pruned: NDArray[np.bool_] | None = None
 
     @property
     def probability(self) -> F64:
@@ -80,6 +82,17 @@ def _identifier_bits(
     return bits
 
 
+def name_ceiling(model: MatchModel, log2p: F64 | None) -> float:
+    """The most bits a name comparison can add under ``model`` (frequency bonus included)."""
+    ceiling = float(model.level_bits("name").max())
+    if log2p is None:
+        return ceiling
+    m = np.log2(np.maximum(np.array(model.m["name"]), _FLOOR))
+    log2u = np.log2(np.maximum(np.array(model.u["name"]), _FLOOR))
+    boosted = (m - (log2u - model.tf_bonus_bits))[_TF_INDEX[:-1]]
+    return max(ceiling, float(boosted.max(initial=ceiling)))
+
+
 def score_pairs(
     model: MatchModel,
     a: Columns,
@@ -89,31 +102,58 @@ def score_pairs(
     *,
     population: int,
     log2p: F64 | None = None,
+    floor_bits: float | None = None,
 ) -> PairScores:
     """Bits for every pair (``a`` row ``ia[k]`` against ``b`` row ``ib[k]``).
 
     ``log2p`` gives log2 of each name symbol's frequency by part number (None: no frequency
     weighting); ``population`` sets the prior as in ``MatchModel.score``.
+
+    With ``floor_bits``, the names (the costly comparison) are compared only for pairs whose
+    other features leave them able to reach it: a pair that stays below the floor even with the
+    best name agreement the model allows keeps that ceiling as its bits (below the floor), name
+    level -1 ("not compared"), and is marked in ``pruned``. Pairs at or above the floor get
+    exactly the bits they get without a floor.
     """
     ia = np.asarray(ia, dtype=np.int64)
     ib = np.asarray(ib, dtype=np.int64)
-    bits = np.full(len(ia), model.prior_bits(population))
-    feature_bits = np.zeros((len(ia), len(model.features)), dtype=np.float32)
+    prior = model.prior_bits(population)
+    weight = np.zeros((len(ia), len(model.features)))
     levels: dict[str, NDArray[np.int8]] = {}
+    name_column = -1
     for column, feature in enumerate(model.features):
         if feature == "name":
-            level, symbols = name_levels(a, ia, b, ib)
-            weights = _name_bits(model, level, symbols, log2p)
+            name_column = column
+            continue
+        level = KERNELS[feature](a, ia, b, ib)
+        if feature in IDENTIFIER_KINDS:
+            weights = _identifier_bits(model, feature, level, a, ia)
         else:
-            level = KERNELS[feature](a, ia, b, ib)
-            if feature in IDENTIFIER_KINDS:
-                weights = _identifier_bits(model, feature, level, a, ia)
-            else:
-                weights = np.asarray(model.level_bits(feature)[level], dtype=np.float64)
+            weights = np.asarray(model.level_bits(feature)[level], dtype=np.float64)
         levels[feature] = level
-        feature_bits[:, column] = weights
-        bits += weights
-    return PairScores(ia, ib, bits, levels, feature_bits)
+        weight[:, column] = weights
+    pruned: NDArray[np.bool_] | None = None
+    if name_column >= 0:
+        compared = np.arange(len(ia))
+        if floor_bits is not None and len(ia):
+            others = prior + weight.sum(axis=1)
+            pruned = others + name_ceiling(model, log2p) < floor_bits
+            compared = np.flatnonzero(~pruned)
+        level = np.full(len(ia), -1, dtype=np.int8)
+        weights = np.zeros(len(ia))
+        if len(compared):
+            level[compared], symbols = name_levels(a, ia[compared], b, ib[compared])
+            weights[compared] = _name_bits(model, level[compared], symbols, log2p)
+        if pruned is not None:
+            weights[pruned] = name_ceiling(model, log2p)
+        levels["name"] = level
+        weight[:, name_column] = weights
+    levels = {feature: levels[feature] for feature in model.features}
+    # Summed in the model's feature order, as ``MatchModel.score`` does.
+    bits = np.full(len(ia), prior)
+    for column in range(len(model.features)):
+        bits += weight[:, column]
+    return PairScores(ia, ib, bits, levels, weight.astype(np.float32), pruned)
 
 
 def results(

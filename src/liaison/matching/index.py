@@ -7,6 +7,7 @@ every candidate pair inside the index once (deduplication).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
@@ -302,6 +303,8 @@ class Index:
             right,
             population=population,
             log2p=self.log2p(),
+            # Pairs that cannot reach the floor whatever their names are not compared by name.
+            floor_bits=math.log2(floor / (1.0 - floor)) - 1e-6 if 0.0 < floor < 1.0 else None,
         )
         probability = scores.probability
         kept = np.flatnonzero(probability >= floor)
