@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from liaison.matching.csvio import parse_mapping, read_records, write_rows
 from liaison.matching.linkage import dedupe, link
-from liaison.matching.record import prepare
+from liaison.matching.parallel import prepare_all
 
 console = Console(stderr=True)
 
@@ -56,7 +56,7 @@ def dedupe_command(
 ) -> None:
     """Find the records of INPUT that are the same person: writes id,cluster_id."""
     raw = _load(input, map, id_column)
-    prepared = [prepare(r, ref=r["id"]) for r in raw]
+    prepared = prepare_all((r, r["id"]) for r in raw)
     with _progress() as progress:
         task = progress.add_task("comparing", total=None)
         result = dedupe(
@@ -86,8 +86,8 @@ def link_command(
     threshold: ThresholdOption = 0.9,
 ) -> None:
     """Find the records of LEFT and RIGHT that are the same person: writes scored pairs."""
-    left_records = [prepare(r, ref=r["id"]) for r in _load(left, map, id_column)]
-    right_records = [prepare(r, ref=r["id"]) for r in _load(right, map, id_column)]
+    left_records = prepare_all((r, r["id"]) for r in _load(left, map, id_column))
+    right_records = prepare_all((r, r["id"]) for r in _load(right, map, id_column))
     with _progress() as progress:
         task = progress.add_task("comparing", total=None)
         result = link(
