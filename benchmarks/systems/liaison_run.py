@@ -7,7 +7,7 @@ import sys
 
 from liaison.matching.csvio import parse_mapping, read_records
 from liaison.matching.linkage import dedupe, link
-from liaison.matching.record import prepare
+from liaison.matching.parallel import prepare_all
 
 
 def main() -> None:
@@ -18,7 +18,7 @@ def main() -> None:
         rows, _report = read_records(
             __import__("pathlib").Path(path), mapping=mapping, id_column=spec["id"]
         )
-        sets.append([prepare(r, r["id"]) for r in rows])
+        sets.append(prepare_all((r, r["id"]) for r in rows))
     result = (
         link(sets[0], sets[1], threshold=0.01)
         if len(sets) == 2

@@ -82,6 +82,10 @@ def _identifier_bits(
     return bits
 
 
+# Compared last, and only for the pairs that can still reach the floor: the costly features.
+COSTLY = ("address", "name")
+
+
 def name_ceiling(model: MatchModel, log2p: F64 | None) -> float:
     """The most bits a name comparison can add under ``model`` (frequency bonus included)."""
     ceiling = float(model.level_bits("name").max())
@@ -91,6 +95,31 @@ def name_ceiling(model: MatchModel, log2p: F64 | None) -> float:
     log2u = np.log2(np.maximum(np.array(model.u["name"]), _FLOOR))
     boosted = (m - (log2u - model.tf_bonus_bits))[_TF_INDEX[:-1]]
     return max(ceiling, float(boosted.max(initial=ceiling)))
+
+
+def _ceiling(model: MatchModel, feature: str, log2p: F64 | None) -> float:
+    if feature == "name":
+        return name_ceiling(model, log2p)
+    return float(model.level_bits(feature).max())
+
+
+def _feature(
+    model: MatchModel,
+    feature: str,
+    a: Columns,
+    ia: I64,
+    b: Columns,
+    ib: I64,
+    log2p: F64 | None,
+) -> tuple[NDArray[np.int8], F64]:
+    """Levels and bits of one feature for the pairs."""
+    if feature == "name":
+        level, symbols = name_levels(a, ia, b, ib)
+        return level, _name_bits(model, level, symbols, log2p)
+    level = KERNELS[feature](a, ia, b, ib)
+    if feature in IDENTIFIER_KINDS:
+        return level, _identifier_bits(model, feature, level, a, ia)
+    return level, np.asarray(model.level_bits(feature)[level], dtype=np.float64)
 
 
 def score_pairs(
@@ -109,45 +138,44 @@ def score_pairs(
     ``log2p`` gives log2 of each name symbol's frequency by part number (None: no frequency
     weighting); ``population`` sets the prior as in ``MatchModel.score``.
 
-    With ``floor_bits``, the names (the costly comparison) are compared only for pairs whose
-    other features leave them able to reach it: a pair that stays below the floor even with the
-    best name agreement the model allows keeps that ceiling as its bits (below the floor), name
-    level -1 ("not compared"), and is marked in ``pruned``. Pairs at or above the floor get
-    exactly the bits they get without a floor.
+    With ``floor_bits``, the costly features (``COSTLY``: address, then names) are compared
+    only for pairs whose other features leave them able to reach it. A pair that stays below
+    the floor even with the best agreement the model allows on what was not compared keeps
+    that ceiling as the bits of those features (so its bits stay an upper bound, below the
+    floor), level -1 ("not compared") for them, and is marked in ``pruned``. Pairs at or above
+    the floor get exactly the bits they get without a floor.
     """
     ia = np.asarray(ia, dtype=np.int64)
     ib = np.asarray(ib, dtype=np.int64)
     prior = model.prior_bits(population)
+    columns = {feature: column for column, feature in enumerate(model.features)}
     weight = np.zeros((len(ia), len(model.features)))
     levels: dict[str, NDArray[np.int8]] = {}
-    name_column = -1
-    for column, feature in enumerate(model.features):
-        if feature == "name":
-            name_column = column
-            continue
-        level = KERNELS[feature](a, ia, b, ib)
-        if feature in IDENTIFIER_KINDS:
-            weights = _identifier_bits(model, feature, level, a, ia)
-        else:
-            weights = np.asarray(model.level_bits(feature)[level], dtype=np.float64)
-        levels[feature] = level
-        weight[:, column] = weights
+    costly = [f for f in COSTLY if f in columns]
+    for feature in model.features:
+        if feature not in costly:
+            levels[feature], weight[:, columns[feature]] = _feature(
+                model, feature, a, ia, b, ib, log2p
+            )
+    alive = np.arange(len(ia))
     pruned: NDArray[np.bool_] | None = None
-    if name_column >= 0:
-        compared = np.arange(len(ia))
-        if floor_bits is not None and len(ia):
-            others = prior + weight.sum(axis=1)
-            pruned = others + name_ceiling(model, log2p) < floor_bits
-            compared = np.flatnonzero(~pruned)
-        level = np.full(len(ia), -1, dtype=np.int8)
-        weights = np.zeros(len(ia))
-        if len(compared):
-            level[compared], symbols = name_levels(a, ia[compared], b, ib[compared])
-            weights[compared] = _name_bits(model, level[compared], symbols, log2p)
-        if pruned is not None:
-            weights[pruned] = name_ceiling(model, log2p)
-        levels["name"] = level
-        weight[:, name_column] = weights
+    if floor_bits is not None:
+        pruned = np.zeros(len(ia), dtype=bool)
+    for stage, feature in enumerate(costly):
+        column = columns[feature]
+        levels[feature] = np.full(len(ia), -1, dtype=np.int8)
+        if pruned is not None and len(alive):
+            ceilings = {f: _ceiling(model, f, log2p) for f in costly[stage:]}
+            reachable = prior + weight[alive].sum(axis=1) + sum(ceilings.values())
+            dropped = alive[reachable < floor_bits]
+            for later in costly[stage:]:
+                weight[dropped, columns[later]] = ceilings[later]
+            pruned[dropped] = True
+            alive = alive[reachable >= floor_bits]
+        if len(alive):
+            levels[feature][alive], weight[alive, column] = _feature(
+                model, feature, a, ia[alive], b, ib[alive], log2p
+            )
     levels = {feature: levels[feature] for feature in model.features}
     # Summed in the model's feature order, as ``MatchModel.score`` does.
     bits = np.full(len(ia), prior)
