@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from liaison.matching.parallel import prepare_all, prepare_stream
+import numpy as np
+import pytest
+
+from liaison.matching import parallel
+from liaison.matching.index import Index
+from liaison.matching.parallel import prepare_all, prepare_stream, score_all
 from liaison.matching.record import prepare
+from liaison.matching.scoring import default_model
 from liaison.synth import iter_world
 
 
@@ -31,3 +37,32 @@ def test_prepare_stream_yields_chunks_in_order_and_nothing_for_nothing() -> None
     assert list(prepare_stream([], workers=2)) == []
     one = list(prepare_stream(items[:10], workers=2))
     assert [p.ref for p in one[0]] == [ref for _, ref in items[:10]]
+
+
+def test_score_all_with_a_floor_keeps_exact_bits_above_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = Index(default_model())
+    index.add_all(prepare_all(_items()))
+    left, right = index.pair_arrays()
+    common = {"population": len(index) - 1, "log2p": index.log2p()}
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # fork workers even for this small job
+    monkeypatch.setattr(parallel, "CHUNK", 2_000)
+    full = score_all(index.model, index.columns, left, index.columns, right, workers=2, **common)
+    floor = 3.0
+    floored = score_all(
+        index.model,
+        index.columns,
+        left,
+        index.columns,
+        right,
+        workers=2,
+        floor_bits=floor,
+        **common,
+    )
+    above = full >= floor
+    assert above.sum() > 100
+    assert (~above).sum() > 100
+    np.testing.assert_array_equal(floored[above], full[above])
+    assert (floored[~above] < floor).all()
+    assert (floored >= full - 1e-9).all()

@@ -44,6 +44,7 @@ class _Job:
     right: I64
     population: int
     log2p: F64 | None
+    floor_bits: float | None
 
 
 _JOB: _Job | None = None
@@ -61,6 +62,7 @@ def _score_range(bounds: tuple[int, int]) -> F64:
         job.right[start:end],
         population=job.population,
         log2p=job.log2p,
+        floor_bits=job.floor_bits,
     )
     return scores.bits
 
@@ -84,15 +86,19 @@ def score_all(
     log2p: F64 | None,
     workers: int | None = None,
     progress: Progress | None = None,
+    floor_bits: float | None = None,
 ) -> F64:
-    """Bits of every pair, in order, using up to ``workers`` processes."""
+    """Bits of every pair, in order, using up to ``workers`` processes.
+
+    With ``floor_bits``, pairs that cannot reach it are not compared in full and get an upper
+    bound below it (see ``batch.score_pairs``); the others get their exact bits."""
     global _JOB
     total = len(left)
     bounds = [(s, min(s + CHUNK, total)) for s in range(0, total, CHUNK)]
     workers = default_workers() if workers is None else workers
     # Build the shared arrays once in the parent so the children do not each rebuild them.
     a.vocabulary.table()
-    _JOB = _Job(model, a, b, left, right, population, log2p)
+    _JOB = _Job(model, a, b, left, right, population, log2p, floor_bits)
     parts: list[F64] = []
     try:
         forkable = "fork" in multiprocessing.get_all_start_methods()
