@@ -231,18 +231,40 @@ class Index:
 
     def candidates(self, query: Prepared, *, limit: int = MAX_CANDIDATES) -> I64:
         """Rows sharing a selective key with the query, most shared keys first."""
-        keys = sorted(candidate_keys(query, query=True))
-        found = self.postings.lookup((key_hash(k) for k in keys), max_postings=self.max_postings)
-        if not found:
-            return np.empty(0, dtype=np.int64)
-        unique, counts = np.unique(np.concatenate(found), return_counts=True)
-        rows: I64 = unique.astype(np.int64)
-        keep = ~self.removed[rows]
-        if query.ref in self.positions:
-            keep &= rows != self.positions[query.ref]
-        rows, counts = rows[keep], counts[keep]
-        order = np.lexsort((rows, -counts))[:limit]
-        return rows[order]
+        return self.candidates_many([query], limit=limit)[0]
+
+    def candidates_many(
+        self, queries: Sequence[Prepared], *, limit: int = MAX_CANDIDATES
+    ) -> list[I64]:
+        """``candidates`` of each query, found for all of them at once."""
+        owners: list[int] = []
+        hashes: list[int] = []
+        for number, query in enumerate(queries):
+            for key in candidate_keys(query, query=True):
+                owners.append(number)
+                hashes.append(key_hash(key))
+        owner, row = self.postings.lookup_many(
+            np.array(owners, dtype=np.int64),
+            np.array(hashes, dtype=np.int64),
+            max_postings=self.max_postings,
+        )
+        size = max(self.columns.size, 1)
+        codes, counts = np.unique(owner * size + row, return_counts=True)
+        owner, row = np.divmod(codes, size)
+        keep = ~self.removed[row]
+        # A stored record is not its own candidate.
+        own = np.array([self.positions.get(q.ref, -1) for q in queries], dtype=np.int64)
+        keep &= row != own[owner]
+        owner, row, counts = owner[keep], row[keep], counts[keep]
+        # Per query: most shared keys first, then by row; at most ``limit``.
+        order = np.lexsort((row, -counts, owner))
+        owner, row = owner[order], row[order]
+        starts = np.searchsorted(owner, np.arange(len(queries) + 1))
+        rank = np.arange(len(owner)) - starts[owner]
+        within = rank < limit
+        owner, row = owner[within], row[within]
+        bounds = np.searchsorted(owner, np.arange(len(queries) + 1))
+        return [row[bounds[q] : bounds[q + 1]] for q in range(len(queries))]
 
     def _query_columns(self, queries: Sequence[Prepared]) -> Columns:
         columns = Columns(self.vocabulary, capacity=len(queries))
@@ -286,7 +308,7 @@ class Index:
             if include_possible
             else thresholds.match
         )
-        candidate_rows = [self.candidates(q) for q in queries]
+        candidate_rows = self.candidates_many(queries)
         counts = [len(rows) for rows in candidate_rows]
         out: list[list[MatchResult]] = [[] for _ in queries]
         if not sum(counts):

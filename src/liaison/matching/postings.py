@@ -91,29 +91,35 @@ class Postings:
         order = np.lexsort((all_rows, all_hashes))
         self._build(all_hashes[order], all_kinds[order], all_rows[order])
 
-    def lookup(self, hashes: Iterable[int], *, max_postings: int) -> list[I32]:
-        """The rows posted under each key, leaving out keys held by more than ``max_postings``."""
-        wanted = np.fromiter(hashes, dtype=np.int64)
-        found: list[I32] = []
-        if len(self.keys) and len(wanted):
-            at = np.searchsorted(self.keys, wanted)
-            at = np.minimum(at, len(self.keys) - 1)
-            for h, i in zip(wanted.tolist(), at.tolist(), strict=True):
-                start, end = int(self.offsets[i]), int(self.offsets[i + 1])
-                extra = self.recent.get(h, ())
-                if self.keys[i] == h:
-                    if end - start + len(extra) <= max_postings:
-                        found.append(self.rows[start:end])
-                        if extra:
-                            found.append(np.array(extra, dtype=np.int32))
-                elif extra and len(extra) <= max_postings:
-                    found.append(np.array(extra, dtype=np.int32))
-        elif self.recent:
-            for h in wanted.tolist():
-                extra = self.recent.get(h, ())
-                if extra and len(extra) <= max_postings:
-                    found.append(np.array(extra, dtype=np.int32))
-        return found
+    def lookup_many(self, owners: I64, hashes: I64, *, max_postings: int) -> tuple[I64, I64]:
+        """The rows posted under each key: (owner of the key, row) for every row posted under
+        each key of ``hashes`` (``owners`` says whose key it is), leaving out keys held by more
+        than ``max_postings`` rows."""
+        owners = np.asarray(owners, dtype=np.int64)
+        hashes = np.asarray(hashes, dtype=np.int64)
+        extra = [self.recent.get(h, ()) for h in hashes.tolist()] if self.recent else []
+        extra_sizes = np.array([len(e) for e in extra], dtype=np.int64)
+        if not len(self.keys) or not len(hashes):
+            sizes = np.zeros(len(hashes), dtype=np.int64)
+            starts = np.zeros(len(hashes), dtype=np.int64)
+        else:
+            at = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+            present = self.keys[at] == hashes
+            starts = self.offsets[at]
+            sizes = np.where(present, self.offsets[at + 1] - starts, 0)
+        total = sizes + extra_sizes if len(extra_sizes) else sizes
+        kept = (total > 0) & (total <= max_postings)
+        sizes = np.where(kept, sizes, 0)
+        count = int(sizes.sum())
+        # Positions start[k] .. start[k] + size[k] - 1 for each kept key, in one array.
+        ends = np.cumsum(sizes)
+        positions = np.arange(count, dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
+        found_owners = [np.repeat(owners, sizes)]
+        found_rows = [self.rows[positions].astype(np.int64)]
+        for k in np.flatnonzero(kept & (extra_sizes > 0) if len(extra_sizes) else []).tolist():
+            found_owners.append(np.full(len(extra[k]), owners[k], dtype=np.int64))
+            found_rows.append(np.array(extra[k], dtype=np.int64))
+        return np.concatenate(found_owners), np.concatenate(found_rows)
 
     def blocks(self, *, kinds: Iterable[str] = KEY_KINDS, max_block: int) -> Iterator[I32]:
         """Arrays of rows sharing one key, for keys held by 2 to ``max_block`` rows,

@@ -1,0 +1,81 @@
+"""Candidates of the in-memory index, checked against a plain reading of the keys."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from liaison.matching.index import Index
+from liaison.matching.keys import candidate_keys
+from liaison.matching.record import Prepared, prepare
+from liaison.matching.scoring import default_model
+from liaison.synth import iter_world
+
+
+def _records() -> tuple[list[Prepared], list[Prepared]]:
+    stored, queries = [], []
+    for n, unit in enumerate(iter_world(1200, seed=41)):
+        for record in unit.records:
+            raw = {k: v for k, v in record.items() if isinstance(v, str)}
+            stored.append(prepare(raw, record["record_id"]))
+        name = unit.person.name
+        queries.append(
+            prepare(
+                {
+                    "full_name": f"{name.given_native} {name.family_native}",
+                    "dob": unit.person.born.isoformat(),
+                },
+                f"q{n}",
+            )
+        )
+    return stored, queries
+
+
+def _posted(stored: list[Prepared]) -> dict[str, list[int]]:
+    posted: dict[str, list[int]] = {}
+    for row, record in enumerate(stored):
+        for key in candidate_keys(record):
+            posted.setdefault(key, []).append(row)
+    return posted
+
+
+def _expected(index: Index, posted: dict[str, list[int]], query: Prepared, limit: int) -> list[int]:
+    """Rows sharing keys posted by at most ``max_postings`` rows, most shared first."""
+    shared: Counter[int] = Counter()
+    for key in candidate_keys(query, query=True):
+        rows = posted.get(key, [])
+        if 0 < len(rows) <= index.max_postings:
+            shared.update(rows)
+    own = index.positions.get(query.ref)
+    alive = [(row, n) for row, n in shared.items() if not index.removed[row] and row != own]
+    return [row for row, _ in sorted(alive, key=lambda item: (-item[1], item[0]))][:limit]
+
+
+@pytest.mark.parametrize("recent", [False, True])
+def test_candidates_are_the_rows_sharing_selective_keys(recent: bool) -> None:
+    stored, queries = _records()
+    index = Index(default_model(), max_postings=30)
+    if recent:  # one by one: the postings stay partly in the recent dictionary
+        index.add_all(stored[:1000])
+        for record in stored[1000:]:
+            index.add(record)
+        assert index.postings.recent
+    else:
+        index.add_all(stored)
+    index.remove(stored[5].ref)
+    probes = [*queries[:300], stored[7], stored[5]]  # stored records too: not their own
+    found = index.candidates_many(probes, limit=25)
+    assert sum(len(rows) for rows in found) > 500
+    posted = _posted(stored)
+    for query, rows in zip(probes, found, strict=True):
+        assert rows.tolist() == _expected(index, posted, query, 25)
+        assert index.candidates(query, limit=25).tolist() == rows.tolist()
+
+
+def test_no_queries_and_empty_index() -> None:
+    index = Index(default_model())
+    assert index.candidates_many([]) == []
+    query = prepare({"full_name": "Ana Lima", "dob": "1990-01-02"}, "q")
+    assert index.candidates(query).tolist() == []
+    assert index.search(query) == []
