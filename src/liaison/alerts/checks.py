@@ -4,10 +4,12 @@ A person check (names in any script, date of birth, nationality, document) goes 
 matching engine against the in-memory index of person alerts in force (``index.alert_index``);
 a document given with it is also looked up among document alerts (stolen, lost, invalidated).
 An object check looks its identifier's canonical keys up in ``alert_identifiers`` (an indexed
-exact match). The result is ``no_hit`` or hits, each with the category, the action to be taken
-(replaced by "do not execute here" where the checking agency flagged the alert), warnings,
-flags, the issuing agency, the match strength band and its explanation, and the documented
-false hits ("confirmed NOT to be the subject on …").
+exact match), reading the alerts and what a hit shows beside them (issuer, the checking agency's
+own flag, whether false hits are documented) in the same statement: one round trip, a second
+only for the notes of a hit that has some. The result is ``no_hit`` or hits, each with the
+category, the action to be taken (replaced by "do not execute here" where the checking agency
+flagged the alert), warnings, flags, the issuing agency, the match strength band and its
+explanation, and the documented false hits ("confirmed NOT to be the subject on …").
 
 Every check is audited with its stated purpose; a check without a purpose is refused. Batches
 (up to ``MAX_BATCH`` items) are checked in chunks, one audit entry per chunk.
@@ -15,23 +17,23 @@ Every check is audited with its stated purpose; a check without a purpose is ref
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, Select, String, and_, any_, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from liaison.alerts.categories import CATEGORIES
 from liaison.alerts.identifiers import COUNTRY_KINDS, KINDS, ObjectKey, kind_label, object_key
 from liaison.alerts.identifiers import text_problem as _text_problem
 from liaison.alerts.index import alert_index
-from liaison.alerts.model import IN_FORCE, Alert, AlertIdentifier
+from liaison.alerts.model import IN_FORCE, Alert, AlertFlag, AlertIdentifier, AlertNote
 from liaison.alerts.service import (
     AlertView,
     FlagView,
-    flags_of,
     notes_of,
     visibility,
 )
@@ -227,8 +229,6 @@ class Found:
     band: str
     explanation: str
     matched_on: tuple[str, ...] = ()
-    # The alert when already read (object keys come with their alert).
-    alert: Alert | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,33 +325,139 @@ def _person_found(session: Session, queries: Sequence[PersonQuery]) -> list[list
     ]
 
 
-def _key_rows(session: Session, keys: set[str]) -> dict[str, list[tuple[Alert, str | None, bool]]]:
-    """key → [(alert, country, strong)] for alerts in force (an alert's keys go when it leaves
-    force); the alerts are read in the same statement."""
-    out: dict[str, list[tuple[Alert, str | None, bool]]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 900):
-        rows = session.execute(
-            select(AlertIdentifier.key, AlertIdentifier.country, AlertIdentifier.strong, Alert)
+@dataclass(slots=True)
+class _Read:
+    """An alert with what a hit shows beside it, read in the same statement."""
+
+    alert: Alert
+    issuer_code: str
+    own_flags: dict[str, FlagView] = field(default_factory=dict)
+    has_notes: bool = False
+
+
+@dataclass(slots=True)
+class _Reads:
+    """The alerts a check has read, and the checking agency's country (for diffusions)."""
+
+    alerts: dict[str, _Read] = field(default_factory=dict)
+    country: str = ""
+
+    def add(self, alert: Alert, details: Sequence[Any]) -> None:
+        """One row of ``_alert_reads``: the alert, then its details in the statement's order."""
+        issuer_code, flag_id, reason, since, flag_agency, has_notes, country = details
+        read = self.alerts.get(alert.id)
+        if read is None:
+            read = _Read(alert, str(issuer_code or "?"), {}, bool(has_notes))
+            self.alerts[alert.id] = read
+        if flag_id is not None:
+            read.own_flags[flag_id] = FlagView(str(flag_agency or "?"), reason, since, True)
+        self.country = str(country or "")
+
+
+_ISSUER = aliased(Agency, name="issuer")
+_OWN_FLAG = aliased(AlertFlag, name="own_flag")
+_FLAGGER = aliased(Agency, name="flagger")
+IN_CHUNK = 900  # values per IN (…) on SQLite: with the agency, below its old limit of 999
+SHORT_LIST = 16  # up to this many values PostgreSQL gets IN (…), beyond it one array
+
+
+@functools.cache
+def _alert_reads(*, by_key: bool, array: bool) -> Select[Any]:
+    """Alerts (with their matching identifier keys when ``by_key``) and in the same statement
+    what a hit shows beside them: the issuer's code, the checking agency's active flag (one row
+    per alert and agency, so the join adds no rows), whether false hits are documented, and the
+    checking agency's country. One round trip instead of one per detail.
+
+    Parameters: ``agency_id`` (the checking agency) and ``values`` (keys or alert ids), as
+    ``= ANY`` of one array when ``array``, else as ``IN (…)``. Built once: constructing the
+    statement costs more than running it."""
+    columns: list[Any] = [
+        Alert,
+        _ISSUER.code,
+        _OWN_FLAG.id,
+        _OWN_FLAG.reason,
+        _OWN_FLAG.created_at,
+        _FLAGGER.code,
+        select(AlertNote.id).where(AlertNote.alert_id == Alert.id).exists(),
+        select(Agency.country).where(Agency.id == bindparam("agency_id")).scalar_subquery(),
+    ]
+    column: Any = Alert.id
+    if by_key:
+        columns += [AlertIdentifier.key, AlertIdentifier.country, AlertIdentifier.strong]
+        column = AlertIdentifier.key
+        query = (
+            select(*columns)
+            .select_from(AlertIdentifier)
             .join(Alert, Alert.id == AlertIdentifier.alert_id)
-            .where(AlertIdentifier.key.in_(ordered[start : start + 900]))
-        ).all()
-        for key, country, strong, alert in rows:
-            out.setdefault(key, []).append((alert, country, bool(strong)))
+        )
+    else:
+        query = select(*columns)
+    among = (
+        column == any_(bindparam("values", type_=ARRAY(String)))
+        if array
+        else column.in_(bindparam("values", expanding=True))
+    )
+    return (
+        query.outerjoin(_ISSUER, _ISSUER.id == Alert.issuer_agency_id)
+        .outerjoin(
+            _OWN_FLAG,
+            and_(
+                _OWN_FLAG.alert_id == Alert.id,
+                _OWN_FLAG.agency_id == bindparam("agency_id"),
+                _OWN_FLAG.active.is_(True),
+            ),
+        )
+        .outerjoin(_FLAGGER, _FLAGGER.id == _OWN_FLAG.agency_id)
+        .where(among)
+    )
+
+
+def _read(
+    session: Session, actor: Actor, values: Collection[str], *, by_key: bool
+) -> Iterator[Sequence[Any]]:
+    """The rows of ``_alert_reads`` for these keys or alert ids.
+
+    PostgreSQL plans ``= ANY`` of an array afresh on every execution (its generic plan cannot
+    know the array's length), which costs more than the lookup itself; ``IN (…)`` with a given
+    number of values keeps one prepared plan. So a check's few keys go as ``IN (…)`` and a
+    batch's many as one array (one parameter, not hundreds to render and send). SQLite gets
+    ``IN (…)`` in slices of ``IN_CHUNK``."""
+    ordered = sorted(values)
+    if not ordered:
+        return
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    array = postgresql and len(ordered) > SHORT_LIST
+    size = len(ordered) if postgresql else IN_CHUNK
+    statement = _alert_reads(by_key=by_key, array=array)
+    for start in range(0, len(ordered), size):
+        yield from session.execute(
+            statement, {"agency_id": actor.agency_id, "values": ordered[start : start + size]}
+        )
+
+
+def _key_rows(
+    session: Session, actor: Actor, keys: set[str], reads: _Reads
+) -> dict[str, list[tuple[str, str | None, bool]]]:
+    """key → [(alert id, country, strong)] for alerts in force (an alert's keys go when it
+    leaves force); the alerts and their details go into ``reads`` from the same statement."""
+    out: dict[str, list[tuple[str, str | None, bool]]] = {}
+    for alert, *details, key, country, strong in _read(session, actor, keys, by_key=True):
+        reads.add(alert, details)
+        out.setdefault(key, []).append((alert.id, country, bool(strong)))
     return out
 
 
 def _object_found(
-    key: ObjectKey, rows: Mapping[str, list[tuple[Alert, str | None, bool]]]
+    key: ObjectKey, rows: Mapping[str, list[tuple[str, str | None, bool]]]
 ) -> list[Found]:
     """Alerts sharing the identifier: a match when the strong key agrees and the countries do
     not differ; a possible hit on the serial alone or with another issuing country."""
     best: dict[str, Found] = {}
     label = kind_label(key.kind)
+    matched_on = (f"{key.kind} {key.value}",)
     for query_key in key.keys:
         query_strong = query_key == key.key and (key.weak is None or key.key != key.weak)
-        for alert, country, strong in rows.get(query_key, []):
-            alert_id = alert.id
+        for alert_id, country, strong in rows.get(query_key, []):
             differs = (
                 key.kind in COUNTRY_KINDS
                 and key.country is not None
@@ -364,26 +470,17 @@ def _object_found(
                     0.5,
                     "possible",
                     f"same {label} {key.value}, but issued in {country}, not {key.country}",
-                    (f"{key.kind} {key.value}",),
-                    alert,
+                    matched_on,
                 )
             elif strong and (query_strong or key.weak is None):
-                found = Found(
-                    alert_id,
-                    1.0,
-                    "match",
-                    f"same {label} {key.value}",
-                    (f"{key.kind} {key.value}",),
-                    alert,
-                )
+                found = Found(alert_id, 1.0, "match", f"same {label} {key.value}", matched_on)
             else:
                 found = Found(
                     alert_id,
                     0.5,
                     "possible",
                     f"same serial {key.value}; the make or currency differs or is not given",
-                    (f"{key.kind} {key.value}",),
-                    alert,
+                    matched_on,
                 )
             current = best.get(alert_id)
             if current is None or found.probability > current.probability:
@@ -391,7 +488,11 @@ def _object_found(
     return list(best.values())
 
 
-def _find(session: Session, queries: Sequence[Query]) -> list[list[Found]]:
+def _find(
+    session: Session, actor: Actor, queries: Sequence[Query]
+) -> tuple[list[list[Found]], _Reads]:
+    """What each query matched, and the alerts already read with it (object keys come with
+    their alerts)."""
     persons = [(i, q) for i, q in enumerate(queries) if isinstance(q, PersonQuery)]
     found: list[list[Found]] = [[] for _ in queries]
     for (i, _q), hits in zip(persons, _person_found(session, [q for _, q in persons]), strict=True):
@@ -402,10 +503,11 @@ def _find(session: Session, queries: Sequence[Query]) -> list[list[Found]]:
             keys_of[i] = q.key
         elif q.document is not None:
             keys_of[i] = q.document
-    rows = _key_rows(session, {k for key in keys_of.values() for k in key.keys})
+    reads = _Reads()
+    rows = _key_rows(session, actor, {k for key in keys_of.values() for k in key.keys}, reads)
     for i, key in keys_of.items():
         found[i].extend(_object_found(key, rows))
-    return found
+    return found, reads
 
 
 def _assemble(
@@ -413,61 +515,52 @@ def _assemble(
     actor: Actor,
     queries: Sequence[Query],
     found: Sequence[Sequence[Found]],
+    reads: _Reads,
 ) -> list[CheckResult]:
-    loaded = {f.alert.id: f.alert for hits in found for f in hits if f.alert is not None}
-    wanted = sorted({f.alert_id for hits in found for f in hits} - set(loaded))
-    for start in range(0, len(wanted), 900):
-        # By primary key only, in force filtered below: with the status in the statement,
-        # SQLite reads a few dozen ids through the status index, i.e. every alert in force.
-        for alert in session.scalars(
-            select(Alert).where(Alert.id.in_(wanted[start : start + 900]))
-        ):
-            loaded[alert.id] = alert
-    alerts = {i: a for i, a in loaded.items() if a.status in IN_FORCE}
+    wanted = {f.alert_id for hits in found for f in hits} - set(reads.alerts)
+    # By primary key only, in force filtered below: with the status in the statement, SQLite
+    # reads a few dozen ids through the status index, i.e. every alert in force.
+    for alert, *details in _read(session, actor, wanted, by_key=False):
+        reads.add(alert, details)
+    alerts = {i: r for i, r in reads.alerts.items() if r.alert.status in IN_FORCE}
     if not alerts:  # no hit: nothing below needs the database
         return [CheckResult(q.ref, q.kind, q.summary()) for q in queries]
-    agencies = {actor.agency_id} | {a.issuer_agency_id for a in alerts.values()}
-    agency_rows = session.execute(
-        select(Agency.id, Agency.code, Agency.country).where(Agency.id.in_(agencies))
-    ).all()
-    codes = {str(agency_id): str(code) for agency_id, code, _ in agency_rows}
-    country = next((str(c or "") for i, _, c in agency_rows if i == actor.agency_id), "")
     decisions = {
-        a.id: visibility(session, actor, a, actor_country=country) for a in alerts.values()
+        i: visibility(session, actor, r.alert, actor_country=reads.country)
+        for i, r in alerts.items()
     }
-    visible = [i for i, d in decisions.items() if d.allowed]
-    own_flags = flags_of(session, visible, agency_id=actor.agency_id)
-    full = [i for i in visible if decisions[i].visibility is Visibility.FULL]
-    notes = notes_of(session, full)
+    # Notes only where shown in full and documented: mostly no statement at all.
+    notes = notes_of(
+        session,
+        sorted(
+            i
+            for i, d in decisions.items()
+            if d.visibility is Visibility.FULL and alerts[i].has_notes
+        ),
+    )
     results = []
     for query, hits in zip(queries, found, strict=True):
         result = CheckResult(query.ref, query.kind, query.summary())
         for f in sorted(
             hits, key=lambda f: (BAND_ORDER.get(f.band, 2), -f.probability, f.alert_id)
         ):
-            hit = alerts.get(f.alert_id)
-            if hit is None:
+            read = alerts.get(f.alert_id)
+            if read is None:
                 continue
-            decision = decisions[hit.id]
+            decision = decisions[f.alert_id]
             if not decision.allowed:
                 result.hidden += 1
                 continue
             view = AlertView(
-                hit,
-                CATEGORIES[hit.category],
-                codes.get(hit.issuer_agency_id, "?"),
+                read.alert,
+                CATEGORIES[read.alert.category],
+                read.issuer_code,
                 decision,
-                notes=notes.get(hit.id, []),
+                notes=notes.get(f.alert_id, []),
             )
+            own_flags = sorted(read.own_flags.values(), key=lambda flag: flag.since)
             result.hits.append(
-                CheckHit(
-                    view,
-                    f.band,
-                    f.probability,
-                    f.explanation,
-                    f.matched_on,
-                    own_flags.get(hit.id, []),
-                )
+                CheckHit(view, f.band, f.probability, f.explanation, f.matched_on, own_flags)
             )
         results.append(result)
     return results
@@ -484,7 +577,7 @@ def _audit_detail(result: CheckResult) -> dict[str, Any]:
 def check(session: Session, actor: Actor, query: Query) -> CheckResult:
     """Check one person or object; audited with the actor's stated purpose."""
     can_check(actor, person=isinstance(query, PersonQuery)).enforce()
-    [result] = _assemble(session, actor, [query], _find(session, [query]))
+    [result] = _assemble(session, actor, [query], *_find(session, actor, [query]))
     audit.record(
         session,
         actor,
@@ -518,7 +611,7 @@ def check_batch(
     can_check(actor, person=any(isinstance(q, PersonQuery) for q in queries)).enforce()
     for start in range(0, len(queries), CHUNK):
         chunk = queries[start : start + CHUNK]
-        results = _assemble(session, actor, chunk, _find(session, chunk))
+        results = _assemble(session, actor, chunk, *_find(session, actor, chunk))
         audit.record(
             session,
             actor,
