@@ -79,3 +79,39 @@ def test_no_queries_and_empty_index() -> None:
     query = prepare({"full_name": "Ana Lima", "dob": "1990-01-02"}, "q")
     assert index.candidates(query).tolist() == []
     assert index.search(query) == []
+
+
+def test_accept_leaves_hits_out_before_the_limit_counts_them() -> None:
+    stored, queries = _records()
+    index = Index(default_model())
+    index.add_all(stored)
+    probes = queries[:200]
+    plain = index.search_many(probes, limit=50)
+    assert sum(len(h) for h in plain) > 100
+    refused = {h.right for hits in plain for h in hits[:1]}  # each query's best hit
+    filtered = index.search_many(probes, limit=1, accept=lambda q, ref: ref not in refused)
+    for all_hits, kept in zip(plain, filtered, strict=True):
+        allowed = [h.right for h in all_hits if h.right not in refused]
+        # The refused best hit does not use up the single place: the next one takes it.
+        assert [h.right for h in kept] == allowed[:1]
+
+
+def test_score_refs_gives_the_bits_of_the_pure_model() -> None:
+    stored, _ = _records()
+    index = Index(default_model())
+    index.add_all(stored)
+    left, right = index.pair_arrays()
+    refs = [(stored[a].ref, stored[b].ref) for a, b in zip(left[:400], right[:400], strict=True)]
+    scored = index.score_refs([*refs, ("nobody", stored[0].ref)])
+    assert scored[-1] is None
+    frequencies = index.frequencies()
+    for (a, b), result in zip(refs, scored, strict=False):
+        assert result is not None
+        pure = index.model.score(
+            index.get(a), index.get(b), population=len(index), frequencies=frequencies
+        )
+        assert result.bits == pytest.approx(pure.bits, abs=1e-6)
+        assert result.band == pure.band
+        assert [(c.feature, c.level) for c in result.contributions] == [
+            (c.feature, c.level) for c in pure.contributions
+        ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, func, or_, select
@@ -117,11 +117,19 @@ class PersonIndex:
         thresholds: Thresholds,
         limit: int,
         floor: float | None = None,
+        accept: Callable[[int, str], bool] | None = None,
     ) -> list[list[MatchResult]]:
         with self.lock:
             return self.index.search_many(
-                queries, thresholds=thresholds, limit=limit, threshold=floor
+                queries, thresholds=thresholds, limit=limit, threshold=floor, accept=accept
             )
+
+    def score_many(
+        self, pairs: Sequence[tuple[str, str]], th: Thresholds
+    ) -> list[MatchResult | None]:
+        """Pairs of indexed records scored at once (None where one is not indexed)."""
+        with self.lock:
+            return self.index.score_refs(pairs, th)
 
     def score(self, a: Prepared, b: Prepared, th: Thresholds) -> MatchResult:
         with self.lock:
@@ -268,13 +276,19 @@ def _person_matches(session: Session, persons: Sequence[Entity]) -> dict[str, li
         if record is not None:
             queries.append(record)
             owners.append(entity.owner_agency_id)
-    results = index.search(queries, thresholds=th, limit=MAX_HITS_PER_RECORD)
+    results = index.search(
+        queries,
+        thresholds=th,
+        limit=MAX_HITS_PER_RECORD,
+        # Only other owners' records: the agency's own do not take places among the hits.
+        accept=lambda q, ref: index.owner.get(ref, owners[q]) != owners[q],
+    )
     out: dict[str, list[Found]] = {e.id: [] for e in persons}
-    for query, owner, hits in zip(queries, owners, results, strict=True):
+    for query, hits in zip(queries, results, strict=True):
         out[query.ref] = [
             Found(h.right, index.owner[h.right], h.probability, h.band, h.explanation())
             for h in hits
-            if h.band != "no_match" and index.owner.get(h.right, owner) != owner
+            if h.band != "no_match"
         ]
     return out
 
@@ -409,22 +423,15 @@ def _identity_conflicts(session: Session, persons: Sequence[Entity]) -> None:
     ).all()
     index = person_index(session)
     th = thresholds()
-    seen: set[tuple[str, str]] = set()
+    shared: dict[tuple[str, str], str] = {}
     for key, other_id in others:
         for entity_id in sorted(by_key[key]):
-            if other_id == entity_id:
-                continue
-            left, right = pair(entity_id, other_id)
-            if (left, right) in seen:
-                continue
-            seen.add((left, right))
-            a, b = index.get(left), index.get(right)
-            if a is None or b is None:
-                continue
-            result = index.score(a, b, th)
-            if identity_probability(result) >= th.possible:
-                continue
-            _flag(session, left, right, key, result)
+            if other_id != entity_id:
+                shared.setdefault(pair(entity_id, other_id), key)
+    pairs = list(shared)
+    for (left, right), result in zip(pairs, index.score_many(pairs, th), strict=True):
+        if result is not None and identity_probability(result) < th.possible:
+            _flag(session, left, right, shared[(left, right)], result)
 
 
 def identity_probability(result: MatchResult) -> float:

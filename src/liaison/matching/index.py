@@ -8,13 +8,13 @@ every candidate pair inside the index once (deduplication).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
 import numpy as np
 from numpy.typing import NDArray
 
-from liaison.matching.batch import score_pairs
+from liaison.matching.batch import results, score_pairs
 from liaison.matching.columns import Columns, Vocabulary
 from liaison.matching.estimate import sample
 from liaison.matching.keys import candidate_keys
@@ -299,8 +299,12 @@ class Index:
         threshold: float | None = None,
         include_possible: bool = True,
         explain: bool = True,
+        accept: Callable[[int, str], bool] | None = None,
     ) -> list[list[MatchResult]]:
-        """``search`` for a batch of queries (screening): one vectorised scoring for all."""
+        """``search`` for a batch of queries (screening): one vectorised scoring for all.
+
+        ``accept(query number, ref)`` leaves out the hits it refuses before the ``limit``
+        counts them and before they are explained (the caller's own records, say)."""
         floor = (
             threshold
             if threshold is not None
@@ -336,6 +340,8 @@ class Index:
             if len(out[q]) >= limit:
                 continue
             row = int(right[k])
+            if accept is not None and not accept(q, self.columns.ref(row)):
+                continue
             if explain:
                 result = self.model.score(
                     queries[q],
@@ -357,6 +363,37 @@ class Index:
             out[q].append(result)
         for hits in out:
             hits.sort(key=lambda r: (-r.probability, r.right))
+        return out
+
+    def score_refs(
+        self, pairs: Sequence[tuple[str, str]], thresholds: Thresholds = PRESETS["search"]
+    ) -> list[MatchResult | None]:
+        """Pairs of indexed records scored at once, each with the level and weight of every
+        feature (None where a ref is not in the index); the bits are those of
+        ``MatchModel.score`` with the index's frequencies."""
+        found = [(self.positions.get(a), self.positions.get(b)) for a, b in pairs]
+        known = [k for k, (a, b) in enumerate(found) if a is not None and b is not None]
+        out: list[MatchResult | None] = [None] * len(pairs)
+        if not known:
+            return out
+        left = np.array([found[k][0] for k in known], dtype=np.int64)
+        right = np.array([found[k][1] for k in known], dtype=np.int64)
+        scores = score_pairs(
+            self.model,
+            self.columns,
+            left,
+            self.columns,
+            right,
+            population=max(len(self), 1),
+            log2p=self.log2p(),
+        )
+        everything = np.arange(len(known), dtype=np.int64)
+        for k, result in zip(
+            known,
+            results(self.model, scores, everything, self.columns, self.columns, thresholds),
+            strict=True,
+        ):
+            out[k] = result
         return out
 
     # ── pairs for deduplication and training ───────────────────────────────────────────────
