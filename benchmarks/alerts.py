@@ -24,7 +24,8 @@
    their own script and in other romanisations, with the world's typos and date slips), batch
    throughput, and the time and memory to build the person index. Each beside a reference: the
    bare indexed SQL lookup of the same keys on the same table, and the same queries run straight
-   on the matching engine's ``Index``.
+   on the matching engine's ``Index``. The SQL statements an object check and a batch chunk send
+   are counted (the audit log's apart).
 4. *Recall* of the synthetic truth by variation and band, and the false-hit rate (hits on
    another person's alert), on persons with and without alerts.
 
@@ -56,7 +57,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, func, insert, select, text, update
+from sqlalchemy import bindparam, create_engine, event, func, insert, select, text, update
 from stdnum import luhn
 
 from benchmarks.entities import machine, revision
@@ -996,6 +997,22 @@ def build_index(database: Database) -> dict[str, Any]:
     }
 
 
+def statements(database: Database, run: Callable[[], Any]) -> dict[str, int]:
+    """The SQL statements ``run`` sends, and how many of them write the audit log. BEGIN,
+    COMMIT and the pool's connection check are sent by the driver outside them."""
+    seen = Counter[str]()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen["audit" if "audit_" in statement else "other"] += 1
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    return {"statements": seen["audit"] + seen["other"], "audit_statements": seen["audit"]}
+
+
 def object_checks(
     database: Database, actor: Actor, probes: Sequence[ObjectProbe], count: int
 ) -> dict[str, Any]:
@@ -1041,6 +1058,19 @@ def object_checks(
     }
     out["ratio_p50"] = _ratio(out["p50_ms"], out["reference"]["p50_ms"])
     out["ratio_p95"] = _ratio(out["p95_ms"], out["reference"]["p95_ms"])
+
+    def one(probe: ObjectProbe) -> Callable[[], Any]:
+        def run() -> None:
+            with database.session() as session:
+                checks.check_object(session, actor, probe.fields)
+
+        return run
+
+    out["statements_per_check"] = {
+        "hit": statements(database, one(next(p for p in chosen if p.alert_ref))),
+        "no_hit": statements(database, one(next(p for p in chosen if not p.alert_ref))),
+        "reference": len(checks.object_query(chosen[0].fields).key.keys),
+    }
     return out
 
 
@@ -1139,6 +1169,8 @@ def object_batch(
                 )
             ).all()
     bare_s = time.perf_counter() - started
+    chunk = items[: checks.CHUNK]
+    per_chunk = statements(database, lambda: _run_batch(database, actor, chunk))
     out = {
         "items": len(items),
         "refused": refused,
@@ -1152,6 +1184,7 @@ def object_batch(
             "seconds": round(bare_s, 3),
             "checks_per_s": round(len(items) / bare_s, 1) if bare_s else None,
         },
+        "statements_per_chunk": {"items": len(chunk), **per_chunk},
     }
     out["ratio"] = _ratio(out["reference"]["checks_per_s"], out["checks_per_s"])
     return out
@@ -1363,8 +1396,9 @@ def run_backend(
         )
         log(f"  {out['person_batch']['checks_per_s']:,} checks/s")
         out["recall"] = recall(officer, country, agency_ids, checked, results)
-        single = out["object_check"]["queries"] + out["person_check"]["queries"] + 2 * WARMUP
-        chunks = out["object_batch"]["audited_chunks"] + out["person_batch"]["audited_chunks"]
+        # The two object checks and the one chunk whose statements were counted are audited too.
+        single = out["object_check"]["queries"] + out["person_check"]["queries"] + 2 * WARMUP + 2
+        chunks = out["object_batch"]["audited_chunks"] + out["person_batch"]["audited_chunks"] + 1
         out["audit"] = {
             "entries_written_by_checks": _audit_count(database) - audit_before,
             "expected": single + chunks,
@@ -1438,6 +1472,10 @@ def notes(result: Mapping[str, Any], dialect: str) -> list[str]:
         "checks: one unit of work per single check, audit entry and commit included; batches "
         f"as the batch API runs them (parse_item, check_batch: one audit entry and commit per "
         f"{checks.CHUNK} items, each result serialised)",
+        "statements: SQL statements sent per object check (one hit, one no-hit) and per batch "
+        "chunk, those writing the audit log counted apart; BEGIN, COMMIT and the pool's "
+        "connection check come on top of them (the bare lookup: one statement per key, its "
+        "connection check, BEGIN and ROLLBACK)",
         f"checking officer: {CHECKER}, purpose stated; recall counts the alerts that officer may "
         "see (diffusions not sent to its country are left out and counted)",
     ]
@@ -1581,6 +1619,16 @@ def table(results: Sequence[dict[str, Any]], build: Mapping[str, Any]) -> str:
     row("  bare SQL key lookup p50 / p95 / p99", lambda r: fmt3(r["object_check"]["reference"]))
     row("  ratio p95", lambda r: f"×{r['object_check']['ratio_p95']}")
     row(
+        "  statements hit / no hit (audit's)",
+        lambda r: "{} ({}) / {} ({})".format(
+            *(
+                r["object_check"]["statements_per_check"][k][n]
+                for k in ("hit", "no_hit")
+                for n in ("statements", "audit_statements")
+            )
+        ),
+    )
+    row(
         "  hit queries found",
         lambda r: "{hit_queries_found}/{hit_queries}".format(**r["object_check"]),
     )
@@ -1592,6 +1640,12 @@ def table(results: Sequence[dict[str, Any]], build: Mapping[str, Any]) -> str:
         "  bare SQL IN lookups /s (ratio)",
         lambda r: "{:,.0f} (×{})".format(
             r["object_batch"]["reference"]["checks_per_s"], r["object_batch"]["ratio"]
+        ),
+    )
+    row(
+        "  statements per chunk (audit's)",
+        lambda r: "{statements} ({audit_statements})".format(
+            **r["object_batch"]["statements_per_chunk"]
         ),
     )
     row("person batch checks/s", lambda r: f"{r['person_batch']['checks_per_s']:,.0f}")

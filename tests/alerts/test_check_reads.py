@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 from liaison.alerts import checks, hits, service
 from liaison.alerts.checks import object_query, person_query
 from liaison.core.audit import AuditEntry
+from liaison.db.engine import Database
 from liaison.identity.model import User
 from tests.alerts.conftest import PURPOSE, World, arrest, passport, stolen_car
 from tests.alerts.examples import example
@@ -241,3 +242,18 @@ def test_object_checks_are_audited_with_purpose_and_hits(world: World) -> None:
     assert chunk["hits"]["o0"] == [{"alert": ids["car"], "band": "match"}]
     assert chunk["hits"]["o1"] == [{"alert": ids["car"], "band": "possible"}]
     assert "o10" not in chunk["hits"]
+
+
+def test_on_sqlite_the_reads_search_indexes_only(sqlite_db: Database) -> None:
+    for by_key in (True, False):
+        statement = checks._alert_reads(by_key=by_key, array=False)
+        sql = statement.params(agency_id="A", values=["k1", "k2"]).compile(
+            sqlite_db.engine, compile_kwargs={"literal_binds": True}
+        )
+        with sqlite_db.engine.connect() as conn:
+            plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not [step for step in plan if step.startswith("SCAN")], plan
+        first = "alert_identifiers USING INDEX ix_alert_identifiers_key" if by_key else "alerts"
+        assert plan[0].startswith(f"SEARCH {first}"), plan
+        assert any("own_flag USING INDEX" in step for step in plan), plan
+        assert any("alert_notes USING INDEX ix_alert_notes_alert" in step for step in plan), plan
