@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from liaison.core import audit
@@ -401,14 +401,29 @@ def create_many(
         entities.append(entity)
     session.add_all(entities)
     session.flush()
-    session.add_all(
-        EntityKey(entity_id=e.id, key=key)
+    # Keys and first versions in two bulk statements (no objects per row).
+    keys = [
+        {"entity_id": e.id, "key": key}
         for e in entities
         for key in exact_keys(e.id, e.entity_type, e.properties)
+    ]
+    if keys:
+        session.execute(insert(EntityKey), keys)
+    session.execute(
+        insert(EntityVersion),
+        [
+            {
+                "entity_id": e.id,
+                "version": e.version,
+                "change": "created",
+                "properties": dict(e.properties),
+                "markings": _markings_snapshot(e),
+                "changed_by": actor.username,
+                "changed_at": now,
+            }
+            for e in entities
+        ],
     )
-    for entity in entities:
-        _version(session, entity, "created", actor)
-    session.flush()
     single = entities[0] if len(entities) == 1 else None
     audit.record(
         session,
