@@ -260,3 +260,141 @@ def test_vowel_only_and_consonant_only_names() -> None:
         prepare({"full_name": "Aoi Ai"}, "a"), prepare({"full_name": "Mhmd Ii"}, "b")
     )
     assert result.band == "no_match"
+
+
+# One feature at a time: (case, feature, left, right, the level expected). Typing errors in
+# dates, e-mails and addresses, and the look-alikes that must stay apart.
+LEVEL_CASES = [
+    ("year digit mistyped", "birth_date", {"dob": "1971-06-24"}, {"dob": "1961-06-24"}, "typo"),
+    ("month digit mistyped", "birth_date", {"dob": "1984-03-12"}, {"dob": "1984-08-12"}, "typo"),
+    ("neighbouring digits", "birth_date", {"dob": "1984-03-12"}, {"dob": "1984-03-21"}, "typo"),
+    (
+        "one year apart stays",
+        "birth_date",
+        {"dob": "1979-12-31"},
+        {"dob": "1980-12-31"},
+        "year_off",
+    ),
+    ("far digits swapped", "birth_date", {"dob": "1962-03-15"}, {"dob": "1932-06-15"}, "different"),
+    ("two digits apart", "birth_date", {"dob": "1971-06-24"}, {"dob": "1961-06-25"}, "different"),
+    ("partial date no typo", "birth_date", {"dob": "1971"}, {"dob": "1961-06-24"}, "different"),
+    (
+        "dot left out",
+        "email",
+        {"email": "lucas.h@harrington.com"},
+        {"email": "lucash@harrington.com"},
+        "typo",
+    ),
+    ("stray character", "email", {"email": "fb@reese.com"}, {"email": "f@b@reese.com"}, "typo"),
+    (
+        "letter dropped",
+        "email",
+        {"email": "isabelleh97@lewis.com"},
+        {"email": "isabelle97@lewis.com"},
+        "typo",
+    ),
+    (
+        "same name other provider",
+        "email",
+        {"email": "kowalska@wp.pl"},
+        {"email": "kowalska@onet.pl"},
+        "close",
+    ),
+    (
+        "numbered accounts",
+        "email",
+        {"email": "anna1@example.com"},
+        {"email": "anna2@example.com"},
+        "different",
+    ),
+    ("short mailboxes", "email", {"email": "ab@x.eu"}, {"email": "ac@x.eu"}, "different"),
+    (
+        "other name same domain",
+        "email",
+        {"email": "john.smith@gmail.com"},
+        {"email": "jane.smith@gmail.com"},
+        "different",
+    ),
+    (
+        "national number digits swapped",
+        "national_id",
+        {"national_id": "9419843"},
+        {"national_id": "9491843"},
+        "close",
+    ),
+    (
+        "document numbers two apart",
+        "document",
+        {"document_number": "YA1234567"},
+        {"document_number": "YA1234765"},
+        "different",
+    ),
+    ("same town only", "address", {"city": "London"}, {"city": "London"}, "place"),
+    (
+        "same street address",
+        "address",
+        {"address": "12 Baker Street", "city": "London"},
+        {"address": "12 Baker Street", "city": "London"},
+        "exact",
+    ),
+    ("town mistyped", "address", {"city": "London"}, {"city": "Loonon"}, "typo"),
+    (
+        "long town mistyped",
+        "address",
+        {"city": "Southampton"},
+        {"city": "Suthammpton"},
+        "typo",
+    ),
+    (
+        "number differs, word mistyped",
+        "address",
+        {"address": "12 Baker St"},
+        {"address": "14 Bakre St"},
+        "close",
+    ),
+    (
+        "house number differs",
+        "address",
+        {"address": "12 Baker Street"},
+        {"address": "21 Baker Street"},
+        "close",
+    ),
+    ("other town", "address", {"city": "Paris"}, {"city": "Parma"}, "different"),
+    ("short words stay apart", "address", {"city": "Ely"}, {"city": "Rye"}, "different"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "feature", "left", "right", "level"), LEVEL_CASES, ids=[c[0] for c in LEVEL_CASES]
+)
+def test_feature_levels(
+    case: str, feature: str, left: dict[str, str], right: dict[str, str], level: str
+) -> None:
+    from liaison.matching.features import FEATURES
+
+    comparison = FEATURES[feature](prepare(left, "L"), prepare(right, "R"))
+    assert comparison.level == level, f"{case}: {comparison.detail}"
+
+
+def test_typing_errors_count_for_the_same_person() -> None:
+    left = person(given_name="Freddie", family_name="Holmes", dob="1992-10-02", city="London")
+    right = person(given_name="Freddie", family_name="Holmes", dob="1982-10-02", city="Loonon")
+    result = MODEL.score(prepare(left, "L"), prepare(right, "R"), STRICT)
+    assert result.band == "match", result.explanation()
+    levels = {c.feature: c.level for c in result.contributions}
+    assert levels["birth_date"] == "typo"
+    assert levels["address"] == "typo"
+
+
+def test_saved_model_of_an_earlier_version_loads() -> None:
+    saved = MatchModel().to_dict()
+    saved["levels"]["email"] = ["exact", "mailbox", "close", "different"]
+    saved["m"]["email"] = [0.75, 0.05, 0.05, 0.15]
+    saved["u"]["email"] = [1e-6, 1e-6, 1e-4, 0.999898]
+    loaded = MatchModel.from_dict(saved)
+    assert len(loaded.m["email"]) == 5
+    assert abs(sum(loaded.m["email"]) - 1) < 1e-9
+    assert loaded.m["email"][0] > loaded.m["email"][3]
+    saved["levels"]["email"] = ["mailbox", "exact", "close", "different"]
+    with pytest.raises(ValueError, match="levels of email"):
+        MatchModel.from_dict(saved)

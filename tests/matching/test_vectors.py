@@ -129,3 +129,24 @@ def test_search_finds_what_scoring_every_candidate_finds(world: tuple[Index, lis
         assert [(h.right, round(h.probability, 6)) for h in hits] == expected[:20]
         found += len(hits)
     assert found > 100
+
+
+def test_kernels_agree_with_the_features_on_the_level_cases() -> None:
+    from tests.matching.test_cases import LEVEL_CASES
+
+    from liaison.matching.columns import Columns
+    from liaison.matching.features import FEATURES, LEVELS
+    from liaison.matching.vectors import KERNELS
+
+    columns = Columns()
+    left = [prepare(case[2], f"l{n}") for n, case in enumerate(LEVEL_CASES)]
+    right = [prepare(case[3], f"r{n}") for n, case in enumerate(LEVEL_CASES)]
+    columns.extend(left + right)
+    ia = np.arange(len(left), dtype=np.int64)
+    ib = ia + len(left)
+    for feature in {case[1] for case in LEVEL_CASES}:
+        levels = KERNELS[feature](columns, ia, columns, ib)
+        for n, (a, b) in enumerate(zip(left, right, strict=True)):
+            pure = FEATURES[feature](a, b).level
+            vector = "missing" if levels[n] < 0 else LEVELS[feature][levels[n]]
+            assert vector == pure, (LEVEL_CASES[n][0], feature)

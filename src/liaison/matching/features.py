@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz.distance import JaroWinkler
@@ -210,10 +211,28 @@ def name_parts(a: Prepared, b: Prepared) -> Comparison:
     return Comparison(level, f"{shown}: {_NAME_DETAIL[level]}", best_agreement.symbols)
 
 
+def date_digits(year: int, month: int, day: int) -> str:
+    """A full date as the eight digits YYYYMMDD (how typing errors in dates are counted)."""
+    return f"{year:04d}{month:02d}{day:02d}"
+
+
+def one_digit_apart(x: str, y: str) -> bool:
+    """Two digit strings of one length that differ in one digit or by two neighbouring digits
+    written in the wrong order (1971 / 1917; 1962-03 / 1932-06 is not: the digits swapped
+    must be neighbours)."""
+    if len(x) != len(y):
+        return False
+    differ = [i for i in range(len(x)) if x[i] != y[i]]
+    if len(differ) == 1:
+        return True
+    i = differ[0] if len(differ) == 2 else -1
+    return i >= 0 and differ[1] == i + 1 and x[i] == y[i + 1] and x[i + 1] == y[i]
+
+
 def birth_date(a: Prepared, b: Prepared) -> Comparison:
-    """Dates of birth: equal, day and month swapped, one year apart, agreeing as far as the
-    less precise one goes (1971 vs 1971-05-24), same year and month or day, same year, or
-    different."""
+    """Dates of birth: equal, day and month swapped, one year apart, one digit mistyped
+    (1971-06-24 / 1961-06-24, 1984-03-12 / 1984-03-21), agreeing as far as the less precise
+    one goes (1971 vs 1971-05-24), same year and month or day, same year, or different."""
     x, y = a.dob, b.dob
     if x is None or y is None:
         return Comparison(MISSING, "a date of birth is missing")
@@ -225,6 +244,10 @@ def birth_date(a: Prepared, b: Prepared) -> Comparison:
             return Comparison("swap", f"{shown}: day and month swapped")
         if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
             return Comparison("year_off", f"{shown}: one year apart")
+        if one_digit_apart(
+            date_digits(x.year, x.month, x.day), date_digits(y.year, y.month, y.day)
+        ):
+            return Comparison("typo", f"{shown}: one digit mistyped")
         if x.year == y.year and (x.month == y.month or x.day == y.day):
             return Comparison("near", f"{shown}: same year, one of day or month agrees")
         if x.year == y.year:
@@ -260,9 +283,10 @@ def _identifier(kind: str) -> Callable[[Prepared, Prepared], Comparison]:
 
 
 _IDENTIFIER_DETAIL = {
-    ("", "close"): "one character apart",
+    ("", "close"): "one character apart (or two neighbours swapped)",
     ("email", "mailbox"): "the same mailbox",
     ("email", "close"): "the same mailbox name at another provider",
+    ("email", "typo"): "one or two typing errors apart",
 }
 
 document = _identifier("document")
@@ -273,13 +297,17 @@ iban = _identifier("iban")
 vin = _identifier("vin")
 plate = _identifier("plate")
 firearm = _identifier("firearm")
-document.__doc__ = "Identity document numbers: the same, one character apart, or different."
+document.__doc__ = (
+    "Identity document numbers: the same, one character apart (or two neighbours swapped), "
+    "or different."
+)
 national_id.__doc__ = (
-    "National identification numbers: the same, one character apart, or different."
+    "National identification numbers: the same, one character apart (or two neighbours "
+    "swapped), or different."
 )
 email.__doc__ = (
     "E-mail addresses: the same, the same mailbox (Gmail ignores dots and +tags), the same "
-    "mailbox name at another provider, or different."
+    "mailbox name at another provider, one or two typing errors apart, or different."
 )
 
 
@@ -317,16 +345,57 @@ def birth_place(a: Prepared, b: Prepared) -> Comparison:
     return Comparison("different", f"{a.birth_place} vs {b.birth_place}")
 
 
+# An address part resembles another when both are words (no digits) of this many letters or
+# more and their Jaro–Winkler similarity reaches ADDRESS_TYPO; at most ADDRESS_TYPOS parts of
+# an address may be matched that way.
+ADDRESS_TYPO = 0.85
+# An address agreeing in full says more the more parts it has: with fewer than this many parts
+# on the shorter side (a town, a postcode) it is only the same place.
+ADDRESS_DETAIL = 3
+ADDRESS_TYPO_LENGTH = 4
+ADDRESS_TYPOS = 2
+
+
+@lru_cache(maxsize=1 << 18)
+def resembles(x: str, y: str) -> bool:
+    """Two address words one or two typing errors apart (London / Loonon, Swansea / Swaesna);
+    numbers (house numbers, postcodes) must be equal."""
+    return (
+        min(len(x), len(y)) >= ADDRESS_TYPO_LENGTH
+        and x.isalpha()
+        and y.isalpha()
+        and jw(x, y) >= ADDRESS_TYPO
+    )
+
+
+def covered(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
+    """Every part of ``x`` is in ``y`` or resembles a part of ``y`` (at most ADDRESS_TYPOS
+    of them by resemblance)."""
+    others = set(y)
+    missing = [p for p in x if p not in others]
+    if len(missing) > ADDRESS_TYPOS:
+        return False
+    rest = [q for q in y if q not in set(x)]
+    return all(any(resembles(p, q) for q in rest) for p in missing)
+
+
 def address(a: Prepared, b: Prepared) -> Comparison:
-    """Address: the same, mostly the same (street and number or postcode and town), some
-    parts shared, or different."""
+    """Address: the same (three parts or more), the same place (a town or postcode alone), the
+    same up to typing errors in a word or two (Loonon / London), mostly the same (street and
+    number or postcode and town), some parts shared, or different."""
     if not a.address or not b.address:
         return Comparison(MISSING, "address missing")
     shared = len(set(a.address) & set(b.address))
     overlap = shared / min(len(a.address), len(b.address))
     joined = 1.0 if overlap >= 0.99 else jw(" ".join(a.address), " ".join(b.address))
     if overlap >= 0.99 or joined >= 0.98:
-        return Comparison("exact", "same address")
+        if min(len(a.address), len(b.address)) >= ADDRESS_DETAIL:
+            return Comparison("exact", "same address")
+        shorter = a.address if len(a.address) <= len(b.address) else b.address
+        return Comparison("place", f"same place ({' '.join(shorter)})")
+    if covered(a.address, b.address) or covered(b.address, a.address):
+        shown = f"'{' '.join(a.address)}' ~ '{' '.join(b.address)}'"
+        return Comparison("typo", f"{shown}: the same up to typing errors")
     if overlap >= 0.6 or joined >= 0.9:
         return Comparison("close", f"addresses share {shared} parts")
     if overlap >= 0.3:
@@ -355,10 +424,19 @@ FEATURES: dict[str, Feature] = {
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "name": NAME_LEVELS,
-    "birth_date": ("exact", "swap", "year_off", "partial", "near", "same_year", "different"),
+    "birth_date": (
+        "exact",
+        "swap",
+        "year_off",
+        "typo",
+        "partial",
+        "near",
+        "same_year",
+        "different",
+    ),
     "gender": ("exact", "different"),
     "nationality": ("exact", "different"),
     "birth_place": ("exact", "close", "different"),
-    "address": ("exact", "close", "partial", "different"),
+    "address": ("exact", "place", "typo", "close", "partial", "different"),
     **{kind: REGISTRY[kind].levels for kind in REGISTRY if kind in FEATURES},
 }

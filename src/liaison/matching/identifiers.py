@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import phonenumbers
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 from stdnum import bic as stdnum_bic
 from stdnum import numdb
 from stdnum.iso7064 import mod_97_10
@@ -107,7 +107,8 @@ class IdentifierType:
 
 
 class DocumentType(IdentifierType):
-    """Identity-document numbers: upper case, separators removed; one typo is a near match."""
+    """Identity-document numbers: upper case, separators removed; one typo (a character
+    changed, left out, added, or two neighbours swapped) is a near match."""
 
     kind = "document"
     label = "identity document number"
@@ -121,7 +122,7 @@ class DocumentType(IdentifierType):
     def compare(self, a: str, b: str) -> str:
         if a == b:
             return "exact"
-        if min(len(a), len(b)) >= 6 and Levenshtein.distance(a, b, score_cutoff=1) <= 1:
+        if min(len(a), len(b)) >= 6 and OSA.distance(a, b, score_cutoff=1) <= 1:
             return "close"
         return "different"
 
@@ -203,13 +204,31 @@ def mailbox(address: str) -> str:
     return f"{local}@{domain}"
 
 
+# Mailboxes this long or longer may differ by typing errors and still be one.
+EMAIL_TYPO_LENGTH = 8
+EMAIL_TYPO_EDITS = 2
+
+
+def email_typo(a: str, b: str) -> bool:
+    """Two mailboxes written with one or two typing errors (a letter left out, doubled, changed
+    or moved: ``f.b@reese.com`` / ``fb@reese.com``); both at least ``EMAIL_TYPO_LENGTH`` long.
+    Mailboxes that differ only in their digits (``anna1@`` / ``anna2@``) are numbered accounts,
+    not typos."""
+    if min(len(a), len(b)) < EMAIL_TYPO_LENGTH:
+        return False
+    if Levenshtein.distance(a, b, score_cutoff=EMAIL_TYPO_EDITS) > EMAIL_TYPO_EDITS:
+        return False
+    return a.translate(_NO_DIGITS) != b.translate(_NO_DIGITS)
+
+
 class EmailType(IdentifierType):
     """E-mails: trimmed and lower-cased; the same mailbox (Gmail dots, +tags) is a near match,
-    and the same mailbox name at another provider a weaker one."""
+    the same mailbox name at another provider a weaker one, and mailboxes one or two typing
+    errors apart weaker still."""
 
     kind = "email"
     label = "e-mail"
-    levels = ("exact", "mailbox", "close", "different")
+    levels = ("exact", "mailbox", "close", "typo", "different")
 
     def normalise(self, value: str, country: str | None) -> str:
         return value.strip().lower()
@@ -225,6 +244,8 @@ class EmailType(IdentifierType):
         local_a, local_b = mailbox(a).rpartition("@")[0], mailbox(b).rpartition("@")[0]
         if local_a == local_b and len(local_a) > 3:
             return "close"
+        if email_typo(mailbox(a), mailbox(b)):
+            return "typo"
         return "different"
 
 

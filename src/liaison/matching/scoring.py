@@ -40,15 +40,15 @@ _FLOOR = 1e-9
 
 DEFAULT_M: dict[str, tuple[float, ...]] = {
     "name": (0.5, 0.1, 0.12, 0.1, 0.03, 0.08, 0.03, 0.04),
-    "birth_date": (0.8, 0.03, 0.03, 0.06, 0.03, 0.02, 0.03),
+    "birth_date": (0.78, 0.03, 0.03, 0.03, 0.06, 0.03, 0.02, 0.02),
     "gender": (0.97, 0.03),
     "nationality": (0.95, 0.05),
     "birth_place": (0.85, 0.08, 0.07),
     "document": (0.85, 0.05, 0.1),
     "national_id": (0.85, 0.05, 0.1),
     "phone": (0.8, 0.2),
-    "email": (0.75, 0.05, 0.05, 0.15),
-    "address": (0.7, 0.15, 0.05, 0.1),
+    "email": (0.75, 0.05, 0.05, 0.05, 0.1),
+    "address": (0.6, 0.1, 0.05, 0.12, 0.04, 0.09),
     "iban": (0.9, 0.1),
     "vin": (0.9, 0.1),
     "plate": (0.9, 0.1),
@@ -56,7 +56,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
 }
 DEFAULT_U: dict[str, tuple[float, ...]] = {
     "name": (0.0003, 0.0002, 0.0005, 0.0005, 0.0005, 0.06, 0.05, 0.8882),
-    "birth_date": (0.00005, 0.00001, 0.0001, 0.002, 0.001, 0.015, 0.98184),
+    "birth_date": (0.00005, 0.00001, 0.0001, 0.001, 0.002, 0.0008, 0.015, 0.98104),
     "gender": (0.5, 0.5),
     # Nationality and place of birth follow the name: among candidates found by name they agree
     # far more often than among random pairs, so their u is set for that population.
@@ -65,8 +65,8 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "document": (1e-6, 1e-5, 0.999989),
     "national_id": (1e-6, 1e-5, 0.999989),
     "phone": (1e-5, 0.99999),
-    "email": (1e-6, 1e-6, 1e-4, 0.999898),
-    "address": (0.001, 0.005, 0.05, 0.944),
+    "email": (1e-6, 1e-6, 1e-4, 1e-5, 0.999888),
+    "address": (0.0002, 0.01, 0.001, 0.005, 0.05, 0.9338),
     "iban": (1e-6, 0.999999),
     "vin": (1e-6, 0.999999),
     "plate": (1e-6, 0.999999),
@@ -339,15 +339,18 @@ class MatchModel:
         if unknown:
             raise ValueError(f"unknown model settings {sorted(unknown)}")
         features = tuple(data.get("features", FEATURES))
+        m = {k: [float(x) for x in v] for k, v in dict(data["m"]).items()}
+        u = {k: [float(x) for x in v] for k, v in dict(data["u"]).items()}
         for feature, levels in dict(data.get("levels", {})).items():
             if feature in LEVELS and tuple(levels) != LEVELS[feature]:
-                raise ValueError(f"model levels of {feature} differ from this version's")
+                m[feature] = _upgraded(feature, tuple(levels), m[feature], DEFAULT_M)
+                u[feature] = _upgraded(feature, tuple(levels), u[feature], DEFAULT_U)
         return cls(
             name=str(data.get("name", "person-v1")),
             description=str(data.get("description", "")),
             features=features,
-            m={k: [float(x) for x in v] for k, v in dict(data["m"]).items()},
-            u={k: [float(x) for x in v] for k, v in dict(data["u"]).items()},
+            m=m,
+            u=u,
             matches_per_record=float(data.get("matches_per_record", 1.0)),
             tf_bonus_bits=float(data.get("tf_bonus_bits", 3.0)),
             tf_penalty_bits=float(data.get("tf_penalty_bits", 6.0)),
@@ -363,6 +366,26 @@ class MatchModel:
     @classmethod
     def load(cls, path: Path) -> MatchModel:
         return cls.from_json(path.read_text(encoding="utf-8"))
+
+
+def _upgraded(
+    feature: str,
+    saved: tuple[str, ...],
+    values: list[float],
+    defaults: Mapping[str, tuple[float, ...]],
+) -> list[float]:
+    """A saved model's probabilities for a feature that has gained levels since: the saved
+    levels keep their values, the new ones take the default's, and the whole sums to one.
+    Levels removed or reordered are refused."""
+    current = LEVELS[feature]
+    order = [current.index(level) for level in saved if level in current]
+    if len(order) != len(saved) or order != sorted(order) or len(values) != len(saved):
+        raise ValueError(f"model levels of {feature} differ from this version's")
+    by_level = dict(zip(saved, values, strict=True))
+    default = dict(zip(current, defaults[feature], strict=True))
+    upgraded = [by_level.get(level, default[level]) for level in current]
+    total = sum(upgraded)
+    return [x / total for x in upgraded]
 
 
 def _packaged(name: str) -> MatchModel:

@@ -13,19 +13,23 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
 from liaison.matching.columns import IDENTIFIER_KINDS, Columns, TokenTable
 from liaison.matching.features import (
     ABJAD,
+    ADDRESS_DETAIL,
+    ADDRESS_TYPOS,
     AGREE,
     EQUIVALENT,
     INITIAL,
     PLACE_CLOSE,
     PLACE_EXACT,
     SKELETON,
+    covered,
 )
+from liaison.matching.identifiers import EMAIL_TYPO_EDITS, email_typo, mailbox
 from liaison.matching.record import MAX_ALTERNATIVES
 
 Levels = NDArray[np.int8]
@@ -231,17 +235,45 @@ def name_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> tuple[Levels, N
 # ── dates, codes, places ───────────────────────────────────────────────────────────────────
 
 
+def _digits(year: NDArray[np.int32], month: NDArray[np.int32], day: NDArray[np.int32]) -> Levels:
+    """The eight digits YYYYMMDD of each date, one column each."""
+    return np.stack(
+        [
+            *(year // 1000 % 10, year // 100 % 10, year // 10 % 10, year % 10),
+            *(month // 10, month % 10, day // 10, day % 10),
+        ],
+        axis=1,
+    ).astype(np.int8)
+
+
+def _one_digit_apart(x: Levels, y: Levels) -> NDArray[np.bool_]:
+    """features.one_digit_apart for rows of digits: one digit differs, or two neighbours are
+    swapped."""
+    differ = x != y
+    count = differ.sum(axis=1)
+    swapped = np.zeros(len(x), dtype=bool)
+    for i in range(x.shape[1] - 1):
+        swapped |= (
+            differ[:, i] & differ[:, i + 1] & (x[:, i] == y[:, i + 1]) & (x[:, i + 1] == y[:, i])
+        )
+    return np.asarray((count == 1) | ((count == 2) & swapped))
+
+
 def birth_date_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
-    ya, ma, da = a.year[ia].astype(np.int32), a.month[ia], a.day[ia]
-    yb, mb, db = b.year[ib].astype(np.int32), b.month[ib], b.day[ib]
-    full = (da > 0) & (db > 0)
+    ya, ma, da = a.year[ia].astype(np.int32), a.month[ia].astype(np.int32), a.day[ia]
+    yb, mb, db = b.year[ib].astype(np.int32), b.month[ib].astype(np.int32), b.day[ib]
+    full = (da > 0) & (db > 0) & (ma > 0) & (mb > 0)
     same_year = ya == yb
+    typo = full & _one_digit_apart(
+        _digits(ya, ma, da.astype(np.int32)), _digits(yb, mb, db.astype(np.int32))
+    )
     return _select(
         len(ia),
         [
             full & same_year & (ma == mb) & (da == db),
             full & same_year & (ma == db) & (da == mb),
             full & (ma == mb) & (da == db) & (np.abs(ya - yb) == 1),
+            typo,
             ~full & same_year & ((ma == 0) | (mb == 0) | (ma == mb)),
             full & same_year & ((ma == mb) | (da == db)),
             (full & same_year) | (~full & (np.abs(ya - yb) <= 1)),
@@ -288,9 +320,7 @@ def _identifier(kind: str, *, near: bool) -> Callable[[Columns, Pairs, Columns, 
         if len(other):
             x, y = a.ident[ia[other], k], b.ident[ib[other], k]
             lengths = np.array([min(len(p), len(q)) for p, q in zip(x, y, strict=True)])
-            distance = np.asarray(
-                cpdist(list(x), list(y), scorer=Levenshtein.distance, score_cutoff=2)
-            )
+            distance = np.asarray(cpdist(list(x), list(y), scorer=OSA.distance, score_cutoff=2))
             close[other] = (lengths >= 6) & (distance <= 1)
         return _select(len(ia), [exact, close], missing)
 
@@ -300,16 +330,22 @@ def _identifier(kind: str, *, near: bool) -> Callable[[Columns, Pairs, Columns, 
 def email_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
     k = _KIND["email"]
     ha, hb = a.ident_hash[ia, k], b.ident_hash[ib, k]
+    missing = (ha == 0) | (hb == 0)
     name_a = a.mailbox_name_hash[ia]
-    return _select(
-        len(ia),
-        [
-            ha == hb,
-            a.mailbox_hash[ia] == b.mailbox_hash[ib],
-            (name_a != 0) & (name_a == b.mailbox_name_hash[ib]),
-        ],
-        (ha == 0) | (hb == 0),
-    )
+    exact = ha == hb
+    same_box = a.mailbox_hash[ia] == b.mailbox_hash[ib]
+    same_name = (name_a != 0) & (name_a == b.mailbox_name_hash[ib])
+    typo = np.zeros(len(ia), dtype=bool)
+    other = np.flatnonzero(~missing & ~exact & ~same_box & ~same_name)
+    if len(other):
+        x = [mailbox(str(v)) for v in a.ident[ia[other], k]]
+        y = [mailbox(str(v)) for v in b.ident[ib[other], k]]
+        distance = np.asarray(
+            cpdist(x, y, scorer=Levenshtein.distance, score_cutoff=EMAIL_TYPO_EDITS)
+        )
+        near = np.flatnonzero(distance <= EMAIL_TYPO_EDITS)
+        typo[other[near]] = [email_typo(x[i], y[i]) for i in near.tolist()]
+    return _select(len(ia), [exact, same_box, same_name, typo], missing)
 
 
 def firearm_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
@@ -329,9 +365,23 @@ def address_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
     joined = np.where(overlap >= 0.99, 1.0, 0.0)
     other = np.flatnonzero(~missing & (overlap < 0.99))
     joined[other] = _jw(a.address[ia[other]], b.address[ib[other]])
+    exact = (overlap >= 0.99) | (joined >= 0.98)
+    # Typing errors: only where one side has at most ADDRESS_TYPOS parts the other lacks.
+    typo = np.zeros(len(ia), dtype=bool)
+    few = np.minimum(ca, cb) - shared <= ADDRESS_TYPOS
+    for row in np.flatnonzero(~missing & ~exact & few).tolist():
+        x = tuple(str(a.address[ia[row]]).split())
+        y = tuple(str(b.address[ib[row]]).split())
+        typo[row] = covered(x, y) or covered(y, x)
     return _select(
         len(ia),
-        [(overlap >= 0.99) | (joined >= 0.98), (overlap >= 0.6) | (joined >= 0.9), overlap >= 0.3],
+        [
+            exact & (np.minimum(ca, cb) >= ADDRESS_DETAIL),
+            exact,
+            typo,
+            (overlap >= 0.6) | (joined >= 0.9),
+            overlap >= 0.3,
+        ],
         missing,
     )
 
