@@ -120,3 +120,15 @@ def test_identifier_key_and_unknown_kind() -> None:
     assert identifier_key("plate", "b ab 1234", "de") == "plate:BAB1234"
     with pytest.raises(ValueError, match="unknown identifier kind"):
         clean("dna", "x")
+
+
+def test_keys_tolerate_a_mistyped_year_or_mailbox() -> None:
+    a = prepare({"full_name": "Lola Taylor", "dob": "2017-11-20", "email": "lolat86@bishop.com"})
+    b = prepare({"full_name": "Lola Tyalor", "dob": "2016-11-20", "email": "lolat86@bishpo.com"})
+    c = prepare({"full_name": "Eve Smith", "email": "evied62@bishop.info"})
+    d = prepare({"full_name": "Evie Jones", "email": "evieed62@bishop.info"})
+    shared = candidate_keys(a) & candidate_keys(b)
+    assert any(k.startswith("nd:") for k in shared)
+    assert "em:lolat86" in shared
+    assert {k for k in candidate_keys(c) & candidate_keys(d) if k.startswith("em:")}
+    assert not [k for k in candidate_keys(prepare({"email": "ab@x.eu"})) if k == "em:ab"]

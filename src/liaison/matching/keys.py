@@ -14,7 +14,17 @@ Kinds:
   names were written very differently;
 - ``id`` an identifier (document, national number, phone, e-mail mailbox, IBAN, VIN, plate,
   firearm serial);
-- ``ad`` postcode and house number.
+- ``ad`` postcode and house number;
+- ``nd`` one name-part skeleton and the birth day and month: finds records whose birth year
+  was mistyped or misremembered (``ny`` finds those whose day or month was);
+- ``nh`` one name-part skeleton and the house number: finds records at one address whose
+  postcode or town was mistyped (or left out);
+- ``em`` parts of an e-mail mailbox: its name alone (another provider, a mistyped domain) and
+  the domain with the name's first or last three letters (a typing error in the name).
+
+Every kind is bounded by the same rule: deduplication pairs records within a key only when few
+records hold it, and search skips keys held by many, so a common e-mail domain or name costs
+nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +35,9 @@ from liaison.matching.dates import PartialDate
 from liaison.matching.identifiers import mailbox
 from liaison.matching.record import Prepared
 
-KEY_KINDS = ("nn", "ny", "dd", "id", "ad")
+KEY_KINDS = ("nn", "ny", "dd", "id", "ad", "nd", "em", "nh")
+# E-mail names shorter than this say too little to be keys of their own.
+MIN_MAILBOX_NAME = 4
 # Name parts used for keys: the longest skeletons say the most; a record keeps at most this many.
 MAX_KEY_PARTS = 8
 
@@ -45,6 +57,27 @@ def _dates(dob: PartialDate | None, *, tolerant: bool) -> list[str]:
             dates.append(f"{dob.year}{dob.day:02d}{dob.month:02d}")
         dates += [f"{dob.year + d}{dob.month:02d}{dob.day:02d}" for d in (-1, 1)]
     return dates
+
+
+def _days(dob: PartialDate | None, *, tolerant: bool) -> list[str]:
+    if dob is None or dob.day is None or dob.month is None:
+        return []
+    days = [f"{dob.month:02d}{dob.day:02d}"]
+    if tolerant and dob.day <= 12 and dob.day != dob.month:
+        days.append(f"{dob.day:02d}{dob.month:02d}")
+    return days
+
+
+def mailbox_keys(address: str) -> list[str]:
+    """The ``em`` keys of an e-mail address: the mailbox name alone, and the domain with the
+    name's first and with its last three characters (one typing error leaves one of them)."""
+    name, _, domain = mailbox(address).rpartition("@")
+    if not name or not domain:
+        return []
+    keys = [f"em:@{domain}|{name[:3]}", f"em:@{domain}|~{name[-3:]}"]
+    if len(name) >= MIN_MAILBOX_NAME:
+        keys.append(f"em:{name}")
+    return keys
 
 
 def name_skeletons(p: Prepared) -> list[str]:
@@ -72,6 +105,9 @@ def candidate_keys(p: Prepared, *, query: bool = False) -> set[str]:
     for year in _years(p.dob, tolerant=query):
         for s in skeletons:
             keys.add(f"ny:{s}|{year}")
+    for day in _days(p.dob, tolerant=query):
+        for s in skeletons:
+            keys.add(f"nd:{s}|{day}")
     initials = sorted({s[0] for s in skeletons})
     for date in _dates(p.dob, tolerant=query):
         for initial in initials:
@@ -79,11 +115,16 @@ def candidate_keys(p: Prepared, *, query: bool = False) -> set[str]:
         if not initials:
             keys.add(f"dd:{date}")
     keys.update(identifier_keys(p))
+    if "email" in p.identifiers:
+        keys.update(mailbox_keys(p.identifiers["email"]))
     if p.postcode and p.street_number:
         keys.add(f"ad:{p.postcode}|{p.street_number}")
+    if p.street_number:
+        for s in skeletons:
+            keys.add(f"nh:{s}|{p.street_number}")
     return keys
 
 
 def key_kind(key: str) -> str:
-    """The kind of a key (``nn``, ``ny``, ``dd``, ``id``, ``ad``)."""
+    """The kind of a key (one of ``KEY_KINDS``)."""
     return key.partition(":")[0]
