@@ -78,10 +78,11 @@ def estimate_u(
     *,
     samples: int = 200_000,
     seed: int = 1,
-) -> None:
-    """u probabilities from random pairs of ``rows_a`` × ``rows_b`` (distinct rows)."""
+) -> Levels | None:
+    """u probabilities from random pairs of ``rows_a`` × ``rows_b`` (distinct rows); returns
+    the levels of the pairs drawn (None when there are too few records)."""
     if min(len(rows_a), len(rows_b)) < MIN_RECORDS_FOR_U:
-        return
+        return None
     rng = np.random.default_rng(seed)
     ia = rows_a[rng.integers(0, len(rows_a), samples)]
     ib = rows_b[rng.integers(0, len(rows_b), samples)]
@@ -92,6 +93,44 @@ def estimate_u(
         if len(observed) >= 100:
             counts = np.bincount(observed, minlength=len(LEVELS[feature])).astype(float)
             model.u[feature] = _smoothed(counts)
+    return levels
+
+
+def without_matches(
+    model: MatchModel,
+    levels: Levels,
+    *,
+    features: Sequence[str],
+    records: int,
+    iterations: int = 10,
+) -> None:
+    """Take the true matches back out of u.
+
+    Random pairs of a small file include some of its true matches (one pair in ``records``
+    when each record has one other), and these make agreement look commoner among strangers
+    than it is: a full address shared by one pair in ten thousand instead of almost never.
+    The pairs are weighted by the chance that they are strangers, under the trained m and u
+    and a match share estimated alongside (starting from one match per record), and u is
+    counted again from those weights. In a large file the weights are all but one and
+    nothing changes.
+    """
+    columns = [model.features.index(f) for f in features]
+    share = 1.0 / max(records, 2)
+    for _ in range(iterations):
+        bits = np.full(len(levels), np.log2(share / (1 - share)))
+        for feature, column in zip(features, columns, strict=True):
+            bits += model.level_bits(feature)[levels[:, column]]
+        match = 1.0 / (1.0 + np.exp2(-np.clip(bits, -1000, 60)))
+        share = float(np.clip(match.mean(), 1e-9, 0.5))
+        for feature, column in zip(features, columns, strict=True):
+            present = levels[:, column] >= 0
+            counts = np.bincount(
+                levels[present, column],
+                weights=1.0 - match[present],
+                minlength=len(LEVELS[feature]),
+            ).astype(np.float64)
+            if present.sum() >= 100:
+                model.u[feature] = _smoothed(counts)
 
 
 def expectation_maximisation(
@@ -182,8 +221,9 @@ def fit(
 ) -> MatchModel:
     """Estimate u from random pairs and m per training rule; returns a new model."""
     trained = model.copy()
-    estimate_u(trained, a, random_rows[0], b, random_rows[1], seed=seed)
+    random_levels = estimate_u(trained, a, random_rows[0], b, random_rows[1], seed=seed)
     estimates: dict[str, list[list[float]]] = {}
+    conditional: set[str] = set()
     for rule, ia, ib in rule_pairs:
         if len(ia) < MIN_PAIRS_FOR_M:
             continue
@@ -193,6 +233,14 @@ def fit(
             estimates.setdefault(feature, []).append(values)
         for feature, values in u.items():
             trained.u[feature] = values
+            conditional.add(feature)
     for feature, runs in estimates.items():
         trained.m[feature] = [float(x) for x in np.mean(np.array(runs), axis=0)]
+    if random_levels is not None and estimates:
+        without_matches(
+            trained,
+            random_levels,
+            features=[f for f in trained.features if f not in conditional],
+            records=max(len(random_rows[0]), len(random_rows[1])),
+        )
     return trained
