@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from liaison.matching import parallel
+from liaison.matching import linkage, parallel
 from liaison.matching.index import Index
 from liaison.matching.parallel import prepare_all, prepare_stream, score_all
 from liaison.matching.record import prepare
@@ -66,3 +68,31 @@ def test_score_all_with_a_floor_keeps_exact_bits_above_it(
     np.testing.assert_array_equal(floored[above], full[above])
     assert (floored[~above] < floor).all()
     assert (floored >= full - 1e-9).all()
+
+
+def test_dedupe_and_link_find_the_same_pairs_with_and_without_the_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = prepare_all(_items())
+    half = len(records) // 2
+
+    def run() -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
+        deduped = linkage.dedupe(records, threshold=0.8, estimate=False)
+        linked = linkage.link(records[:half], records[half:], threshold=0.5, estimate=False)
+        return (
+            [(p.left, p.right, round(p.probability, 9)) for p in deduped.pairs],
+            [(p.left, p.right, round(p.probability, 9)) for p in linked.pairs],
+        )
+
+    floored = run()
+    real = parallel.score_all
+
+    def without_floor(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("floor_bits", None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(linkage, "score_all", without_floor)
+    plain = run()
+    assert len(plain[0]) > 500
+    assert len(plain[1]) > 10
+    assert floored == plain

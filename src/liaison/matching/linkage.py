@@ -255,6 +255,8 @@ def dedupe(
         log2p=log2p,
         workers=workers,
         progress=progress,
+        # Pairs that cannot reach the threshold are not compared in full (see score_pairs).
+        floor_bits=_logit(thresholds.match) - 1e-6,
     )
     keep = np.flatnonzero(bits >= _logit(thresholds.match))
     keep = keep[np.lexsort((right[keep], left[keep], -bits[keep]))]
@@ -346,6 +348,8 @@ def link(
         log2p=log2p,
         workers=workers,
         progress=progress,
+        # Pairs that cannot reach the threshold are not compared in full (see score_pairs).
+        floor_bits=_logit(thresholds.match) - 1e-6,
     )
     keep = np.flatnonzero(bits >= _logit(thresholds.match))
     keep = keep[np.lexsort((pair_right[keep], pair_left[keep], -bits[keep]))]
