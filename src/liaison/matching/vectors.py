@@ -327,6 +327,13 @@ def _identifier(kind: str, *, near: bool) -> Callable[[Columns, Pairs, Columns, 
     return levels
 
 
+def _mailboxes(columns: Columns, rows: Pairs, k: int) -> list[str]:
+    """The mailbox of each row's address (each distinct row worked out once)."""
+    unique, inverse = np.unique(rows, return_inverse=True)
+    boxes = [mailbox(str(v)) for v in columns.ident[unique, k]]
+    return [boxes[i] for i in inverse.reshape(-1).tolist()]
+
+
 def email_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
     k = _KIND["email"]
     ha, hb = a.ident_hash[ia, k], b.ident_hash[ib, k]
@@ -338,8 +345,8 @@ def email_levels(a: Columns, ia: Pairs, b: Columns, ib: Pairs) -> Levels:
     typo = np.zeros(len(ia), dtype=bool)
     other = np.flatnonzero(~missing & ~exact & ~same_box & ~same_name)
     if len(other):
-        x = [mailbox(str(v)) for v in a.ident[ia[other], k]]
-        y = [mailbox(str(v)) for v in b.ident[ib[other], k]]
+        x = _mailboxes(a, ia[other], k)
+        y = _mailboxes(b, ib[other], k)
         distance = np.asarray(
             cpdist(x, y, scorer=Levenshtein.distance, score_cutoff=EMAIL_TYPO_EDITS)
         )
