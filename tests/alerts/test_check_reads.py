@@ -146,6 +146,7 @@ def test_an_object_hit_carries_the_own_flag_and_the_false_hit_notes(world: World
 
 
 def test_an_object_check_reads_its_alerts_in_one_statement(world: World) -> None:
+    """One statement; more only for a hit flagged by the checking agency or with notes."""
     ids = issue_objects(world)
     with world.db.session() as s:
         service.flag(s, world.actor(world.manager_b), ids["car"], reason="seized already in NL")
@@ -156,9 +157,17 @@ def test_an_object_check_reads_its_alerts_in_one_statement(world: World) -> None
         )
     assert len(seen) == 1, seen
     with statements(world) as seen:
+        [firearm] = world.check_object(world.officer_b, kind="firearm", value="ABC123").hits
+    assert not firearm.flagged_here
+    assert len(seen) == 1, seen
+    with statements(world) as seen:
         [car] = world.check_object(world.officer_b, kind="plate", value="BAB1234").hits
     assert car.flagged_here
-    assert len(seen) == 1, seen
+    assert len(seen) == 3, seen  # the flag and its agency's code, read because there is one
+    with statements(world) as seen:
+        [car] = world.check_object(world.officer_fr, kind="plate", value="BAB1234").hits
+    assert not car.flagged_here
+    assert len(seen) == 1, seen  # another agency's flag is not read
     with statements(world) as seen:
         [document] = world.check_object(world.officer_b, kind="document", value="C01X00T47").hits
     assert len(document.view.notes) == 1
@@ -211,10 +220,12 @@ def test_person_hits_are_read_with_their_details_in_one_statement(world: World) 
     ]
     with statements(world) as seen:
         results = batch(world, world.officer_b, queries)
-    # The alerts with issuer, own flag and notes marker: one statement (besides the person
-    # index catching up, and the notes of the one hit that has some).
-    assert len([s for s in seen if "own_flag" in s]) == 1, seen
-    assert len([s for s in seen if "FROM alert_notes" in s and "own_flag" not in s]) == 1
+    # The alerts with their issuer, flag and notes markers: one statement, besides the person
+    # index catching up and the flag and the notes of the two hits that have them.
+    reads = [s for s in seen if "FROM alerts" in s and "alert_notes.alert_id = alerts.id" in s]
+    assert len(reads) == 1, seen
+    assert len([s for s in seen if "FROM alert_flags" in s and s not in reads]) == 1, seen
+    assert len([s for s in seen if "FROM alert_notes" in s and s not in reads]) == 1, seen
     assert [r["hits"][0]["alert_id"] for r in results] == [a.id for a in alerts]
     assert results[3]["hits"][0]["flagged_here"]
     assert [n["details"] for n in results[5]["hits"][0]["notes"]] == ["born in Utrecht, 1.62 m"]
@@ -255,5 +266,5 @@ def test_on_sqlite_the_reads_search_indexes_only(sqlite_db: Database) -> None:
         assert not [step for step in plan if step.startswith("SCAN")], plan
         first = "alert_identifiers USING INDEX ix_alert_identifiers_key" if by_key else "alerts"
         assert plan[0].startswith(f"SEARCH {first}"), plan
-        assert any("own_flag USING INDEX" in step for step in plan), plan
+        assert any("alert_flags USING INDEX" in step for step in plan), plan
         assert any("alert_notes USING INDEX ix_alert_notes_alert" in step for step in plan), plan
