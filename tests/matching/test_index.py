@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from liaison.matching import index as index_module
 from liaison.matching.index import Index
 from liaison.matching.keys import candidate_keys
 from liaison.matching.record import Prepared, prepare
@@ -115,3 +116,25 @@ def test_score_refs_gives_the_bits_of_the_pure_model() -> None:
         assert [(c.feature, c.level) for c in result.contributions] == [
             (c.feature, c.level) for c in pure.contributions
         ]
+
+
+def test_search_in_bounded_groups_finds_what_one_group_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stored, queries = _records()
+    index = Index(default_model())
+    index.add_all(stored)
+    probes = queries[:150]
+    refused = {h.right for hits in index.search_many(probes[::7]) for h in hits[:1]}
+
+    def accept(q: int, ref: str) -> bool:
+        return not (q % 2 and ref in refused)  # depends on the query's number in the batch
+
+    def run() -> list[list[tuple[str, float]]]:
+        found = index.search_many(probes, accept=accept)
+        return [[(h.right, round(h.probability, 9)) for h in hits] for hits in found]
+
+    whole = run()
+    monkeypatch.setattr(index_module, "PAIRS_PER_CALL", 40)  # many small groups
+    assert run() == whole
+    assert sum(len(hits) for hits in whole) > 100

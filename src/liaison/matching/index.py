@@ -42,6 +42,8 @@ MAX_BLOCK = 150
 TRAINING_BLOCK = 50
 # A query scores at most this many candidates, those sharing the most keys first.
 MAX_CANDIDATES = 2000
+# A batch search scores at most about this many pairs at once (bounded arrays, warm caches).
+PAIRS_PER_CALL = 100_000
 
 
 class _SymbolCounts(Mapping[str, int]):
@@ -313,6 +315,36 @@ class Index:
             else thresholds.match
         )
         candidate_rows = self.candidates_many(queries)
+        out: list[list[MatchResult]] = []
+        # Scored in groups of a bounded number of pairs: arrays that stay in the caches.
+        start = total = 0
+        for end, rows in enumerate(candidate_rows):
+            if total and total + len(rows) > PAIRS_PER_CALL:
+                out += self._search_group(
+                    queries, candidate_rows, start, end, thresholds, limit, floor, explain, accept
+                )
+                start, total = end, 0
+            total += len(rows)
+        out += self._search_group(
+            queries, candidate_rows, start, len(queries), thresholds, limit, floor, explain, accept
+        )
+        return out
+
+    def _search_group(
+        self,
+        all_queries: Sequence[Prepared],
+        all_rows: Sequence[I64],
+        start: int,
+        end: int,
+        thresholds: Thresholds,
+        limit: int,
+        floor: float,
+        explain: bool,
+        accept: Callable[[int, str], bool] | None,
+    ) -> list[list[MatchResult]]:
+        """``search_many`` of queries ``start:end`` given their candidate rows."""
+        queries = all_queries[start:end]
+        candidate_rows = all_rows[start:end]
         counts = [len(rows) for rows in candidate_rows]
         out: list[list[MatchResult]] = [[] for _ in queries]
         if not sum(counts):
@@ -340,7 +372,7 @@ class Index:
             if len(out[q]) >= limit:
                 continue
             row = int(right[k])
-            if accept is not None and not accept(q, self.columns.ref(row)):
+            if accept is not None and not accept(start + q, self.columns.ref(row)):
                 continue
             if explain:
                 result = self.model.score(
