@@ -84,6 +84,51 @@ def _identifier_bits(
 
 # Compared last, and only for the pairs that can still reach the floor: the costly features.
 COSTLY = ("address", "name")
+# The order features are compared in: the cheap ones that say most about strangers first, so
+# that a floor leaves out most pairs before the rest are compared; the costly ones last.
+STAGES = (
+    "birth_date",
+    "document",
+    "national_id",
+    "phone",
+    "email",
+    "iban",
+    "vin",
+    "plate",
+    "firearm",
+    "gender",
+    "nationality",
+    "birth_place",
+    *COSTLY,
+)
+
+
+def _has(feature: str, columns: Columns, rows: I64) -> NDArray[np.bool_]:
+    """Whether each row has the field ``feature`` compares: a pair lacking it on either side
+    is at the missing level (-1) without comparing anything."""
+    if feature == "birth_date":
+        return np.asarray(columns.year[rows] != 0)
+    if feature in ("gender", "nationality"):
+        return np.asarray(getattr(columns, feature)[rows] != 0)
+    if feature == "birth_place":
+        return np.asarray(columns.place_hash[rows] != 0)
+    if feature == "address":
+        return np.asarray(columns.address_count[rows] != 0)
+    if feature == "name":
+        return np.asarray((columns.name_count[rows] > 0).any(axis=1))
+    if feature in IDENTIFIER_KINDS:
+        return np.asarray(columns.ident_hash[rows, IDENTIFIER_KINDS.index(feature)] != 0)
+    return np.ones(len(rows), dtype=bool)
+
+
+def _both(feature: str, a: Columns, ia: I64, b: Columns, ib: I64) -> NDArray[np.bool_]:
+    """``_has`` on both sides of each pair; the second side read only where the first has it
+    (a query without a phone number costs no look at the candidates' phones)."""
+    both = _has(feature, a, ia)
+    where = np.flatnonzero(both)
+    if len(where):
+        both[where] = _has(feature, b, ib[where])
+    return both
 
 
 def name_ceiling(model: MatchModel, log2p: F64 | None) -> float:
@@ -138,50 +183,61 @@ def score_pairs(
     ``log2p`` gives log2 of each name symbol's frequency by part number (None: no frequency
     weighting); ``population`` sets the prior as in ``MatchModel.score``.
 
-    With ``floor_bits``, the costly features (``COSTLY``: address, then names) are compared
-    only for pairs whose other features leave them able to reach it. A pair that stays below
-    the floor even with the best agreement the model allows on what was not compared keeps
-    that ceiling as the bits of those features (so its bits stay an upper bound, below the
-    floor), level -1 ("not compared") for them, and is marked in ``pruned``. Pairs at or above
-    the floor get exactly the bits they get without a floor.
+    Each feature is compared only for the pairs that have it on both sides (the others are at
+    its missing level), one feature after another in ``STAGES`` order. With ``floor_bits``, a
+    pair is compared on the next feature only while it can still reach the floor given the
+    best agreement the model allows on what is left: one that cannot keeps those ceilings as
+    the bits of the features not compared (so its bits stay an upper bound, below the floor),
+    level -1 ("not compared") for them, and is marked in ``pruned``. Pairs at or above the
+    floor get exactly the bits they get without a floor.
     """
     ia = np.asarray(ia, dtype=np.int64)
     ib = np.asarray(ib, dtype=np.int64)
     prior = model.prior_bits(population)
     columns = {feature: column for column, feature in enumerate(model.features)}
+    order = [f for f in STAGES if f in columns]
+    order = [f for f in model.features if f not in order] + order
     weight = np.zeros((len(ia), len(model.features)))
-    levels: dict[str, NDArray[np.int8]] = {}
-    costly = [f for f in COSTLY if f in columns]
-    for feature in model.features:
-        if feature not in costly:
-            levels[feature], weight[:, columns[feature]] = _feature(
-                model, feature, a, ia, b, ib, log2p
-            )
-    alive = np.arange(len(ia))
-    pruned: NDArray[np.bool_] | None = None
+    levels = {f: np.full(len(ia), -1, dtype=np.int8) for f in model.features}
+    both = {f: _both(f, a, ia, b, ib) for f in order}
+    # What each pair can still reach: the prior, the bits known, the ceilings of the rest.
+    upper: F64 | None = None
+    ceilings: dict[str, float] = {}
     if floor_bits is not None:
-        pruned = np.zeros(len(ia), dtype=bool)
-    for stage, feature in enumerate(costly):
-        column = columns[feature]
-        levels[feature] = np.full(len(ia), -1, dtype=np.int8)
-        if pruned is not None and len(alive):
-            ceilings = {f: _ceiling(model, f, log2p) for f in costly[stage:]}
-            reachable = prior + weight[alive].sum(axis=1) + sum(ceilings.values())
-            dropped = alive[reachable < floor_bits]
-            for later in costly[stage:]:
-                weight[dropped, columns[later]] = ceilings[later]
-            pruned[dropped] = True
-            alive = alive[reachable >= floor_bits]
-        if len(alive):
-            levels[feature][alive], weight[alive, column] = _feature(
-                model, feature, a, ia[alive], b, ib[alive], log2p
-            )
-    levels = {feature: levels[feature] for feature in model.features}
+        upper = np.full(len(ia), prior)
+        for feature in order:
+            missing = float(model.level_bits(feature)[-1])
+            ceilings[feature] = max(_ceiling(model, feature, log2p), missing)
+            upper += np.where(both[feature], ceilings[feature], missing)
+    for feature in model.features:
+        missing = float(model.level_bits(feature)[-1])
+        if missing:
+            weight[:, columns[feature]] = missing
+    alive = np.arange(len(ia))
+    pruned: NDArray[np.bool_] | None = None if upper is None else np.zeros(len(ia), dtype=bool)
+    for stage, feature in enumerate(order):
+        if upper is not None and pruned is not None:
+            reach = upper[alive] >= floor_bits
+            dropped = alive[~reach]
+            if len(dropped):
+                # Left out: the ceilings of the features they are not compared on.
+                for later in order[stage:]:
+                    weight[dropped[both[later][dropped]], columns[later]] = ceilings[later]
+                pruned[dropped] = True
+                alive = alive[reach]
+        rows = alive[both[feature][alive]]
+        if not len(rows):
+            continue
+        level, bits = _feature(model, feature, a, ia[rows], b, ib[rows], log2p)
+        levels[feature][rows] = level
+        weight[rows, columns[feature]] = bits
+        if upper is not None:
+            upper[rows] += bits - ceilings[feature]
     # Summed in the model's feature order, as ``MatchModel.score`` does.
-    bits = np.full(len(ia), prior)
+    bits_total = np.full(len(ia), prior)
     for column in range(len(model.features)):
-        bits += weight[:, column]
-    return PairScores(ia, ib, bits, levels, weight.astype(np.float32), pruned)
+        bits_total += weight[:, column]
+    return PairScores(ia, ib, bits_total, levels, weight.astype(np.float32), pruned)
 
 
 def results(

@@ -12,6 +12,7 @@ is shared by chance far more often than a passport number).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -173,6 +174,20 @@ def _logistic(bits: float) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -bits))
 
 
+@functools.lru_cache(maxsize=4096)
+def _level_bits(m: tuple[float, ...], u: tuple[float, ...]) -> F64:
+    """``MatchModel.level_bits`` for these m and u (weighing many pairs asks for it often)."""
+    bits = np.append(
+        np.log2(
+            np.maximum(np.array(m, dtype=np.float64), _FLOOR)
+            / np.maximum(np.array(u, dtype=np.float64), _FLOOR)
+        ),
+        0.0,
+    )
+    bits.setflags(write=False)
+    return bits
+
+
 @dataclass
 class MatchModel:
     """A named list of weighted features with typed settings, saved and loaded as JSON.
@@ -225,10 +240,8 @@ class MatchModel:
         return math.log2(prior / (1 - prior))
 
     def level_bits(self, feature: str) -> F64:
-        """log2(m/u) per level, and 0 appended for a missing field (index -1)."""
-        m = np.maximum(np.array(self.m[feature], dtype=np.float64), _FLOOR)
-        u = np.maximum(np.array(self.u[feature], dtype=np.float64), _FLOOR)
-        return np.append(np.log2(m / u), 0.0)
+        """log2(m/u) per level, and 0 appended for a missing field (index -1); read-only."""
+        return _level_bits(tuple(self.m[feature]), tuple(self.u[feature]))
 
     def _name_tf_bits(self, level: int, log2p: float) -> float:
         m = max(self.m["name"][level], _FLOOR)
