@@ -216,7 +216,7 @@ def score_pairs(
     alive = np.arange(len(ia))
     pruned: NDArray[np.bool_] | None = None if upper is None else np.zeros(len(ia), dtype=bool)
     for stage, feature in enumerate(order):
-        if upper is not None and pruned is not None:
+        if upper is not None and pruned is not None and floor_bits is not None:
             reach = upper[alive] >= floor_bits
             dropped = alive[~reach]
             if len(dropped):
