@@ -18,9 +18,9 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Integer, String, Text, select, text
+from sqlalchemy import BigInteger, Integer, String, Table, Text, bindparam, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from liaison.core.actor import Actor
@@ -117,6 +117,8 @@ def record(
     username: str | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction; it commits (or not) with the operation.
+    The entry is written at once (Core, not the unit of work); the object returned is a copy
+    of it, not attached to the session.
 
     ``actor`` is None for unauthenticated events (failed logins) and system jobs; then
     ``username``/``agency_id`` say who was involved, if anyone.
@@ -138,13 +140,27 @@ def record(
         "prev_hash": prev_hash,
     }
     values["hash"] = entry_hash(**values)
-    entry = AuditEntry(**values)
-    session.add(entry)
-    session.execute(
-        text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": values["hash"]}
-    )
-    session.flush()
-    return entry
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_APPEND_POSTGRESQL, values)
+    else:
+        session.execute(_INSERT, values)
+        session.execute(_ADVANCE, values)
+    return AuditEntry(**values)
+
+
+# The entry and the head's new hash. PostgreSQL takes both in one statement (a data-modifying
+# WITH): one round trip less on every audited operation.
+_TABLE = cast(Table, AuditEntry.__table__)
+_INSERT = _TABLE.insert()
+_ADVANCE = text("UPDATE audit_head SET last_hash = :hash WHERE id = 1")
+_APPEND_POSTGRESQL = text(
+    "WITH entry AS ("
+    "INSERT INTO audit_log (seq, at, actor_user_id, actor_username, agency_id, action, "
+    "object_type, object_id, purpose, outcome, detail, prev_hash, hash) VALUES (:seq, :at, "
+    ":actor_user_id, :actor_username, :agency_id, :action, :object_type, :object_id, :purpose, "
+    ":outcome, :detail, :prev_hash, :hash) RETURNING hash) "
+    "UPDATE audit_head SET last_hash = (SELECT hash FROM entry) WHERE id = 1"
+).bindparams(bindparam("at", type_=_TABLE.c.at.type))
 
 
 def _claim_next(session: Session) -> tuple[int, str]:
