@@ -47,6 +47,21 @@ SAME_PERSON = [
         person(given_name="Mohamed", family_name="El Hassan", dob="1990-07-07"),
     ),
     (
+        "arabic vs French transcription",
+        person(full_name="كريم الشريف", dob="1980-12-17"),
+        person(given_name="Karim", family_name="Cherif", dob="1980-12-17"),
+    ),
+    (
+        "arabic vs vocalised spelling, taa marbuta",
+        person(full_name="خديجة مراد", dob="1968-01-29"),
+        person(given_name="Khadija", family_name="Mourad", dob="1968-01-29"),
+    ),
+    (
+        "greek digraphs vs ELOT",
+        person(full_name="Ευάγγελος Μπαλτάς", dob="1971-03-15"),
+        person(given_name="Evangelos", family_name="Baltas", dob="1971-03-15"),
+    ),
+    (
         "han vs pinyin, order",
         person(full_name="王小明", dob="1988-12-01"),
         person(given_name="Xiaoming", family_name="Wang", dob="1988-12-01"),
@@ -157,6 +172,11 @@ DIFFERENT_PERSONS = [
         "shared surname only",
         person(given_name="Anna", family_name="Ivanova", dob="1990-05-05"),
         person(given_name="Olga", family_name="Ivanova", dob="1962-11-30"),
+    ),
+    (
+        "one consonant key, other parts and date",
+        person(full_name="كريم منصور", dob="1980-12-17"),
+        person(given_name="Karim", family_name="Nasser", dob="1971-04-02"),
     ),
     (
         "other sex same name",

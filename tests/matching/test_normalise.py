@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liaison.matching.dates import parse_date
+from liaison.matching.features import ABJAD, abjad_agree, abjad_keys, token_similarity
 from liaison.matching.identifiers import clean, identifier_key, mrz_check, parse_mrz
 from liaison.matching.keys import candidate_keys
 from liaison.matching.record import FIELDS, prepare
@@ -132,3 +133,48 @@ def test_keys_tolerate_a_mistyped_year_or_mailbox() -> None:
     assert "em:lolat86" in shared
     assert {k for k in candidate_keys(c) & candidate_keys(d) if k.startswith("em:")}
     assert not [k for k in candidate_keys(prepare({"email": "ab@x.eu"})) if k == "em:ab"]
+
+
+@pytest.mark.parametrize(
+    ("greek", "latin"),
+    [
+        ("Ευάγγελος", "evangelos"),
+        ("Ευθύμιος", "efthymios"),
+        ("Αυγερινός", "avgerinos"),
+        ("Παπαδοπούλου", "papadopoulou"),
+        ("Μπαλτάς", "baltas"),
+        ("Ντόκος", "dokos"),
+        ("Λαΐου", "laiou"),  # the diaeresis splits the pair
+        ("ΕΥΑΓΓΕΛΟΥ", "evangelou"),
+    ],
+)
+def test_greek_letter_pairs_romanised_as_on_passports(greek: str, latin: str) -> None:
+    assert to_ascii(greek) == latin
+
+
+@pytest.mark.parametrize(
+    ("written", "spelled", "agree"),
+    [
+        ("krym", "karim", True),  # كريم
+        ("lshryf", "cherif", True),  # الشريف: article, ش as French ch
+        ("lshryf", "sharif", True),
+        ("khdyjh", "khadija", True),  # خديجة: taa marbuta
+        ("ywsf", "youssef", True),  # يوسف: w a long vowel, doubled s
+        ("mhmd", "muhammad", True),
+        ("bwzyd", "bouzid", True),
+        ("krym", "kamal", False),
+        ("ly", "ola", False),  # one consonant says too little
+        ("mnswr", "nasser", False),
+    ],
+)
+def test_abjad_consonant_keys(written: str, spelled: str, agree: bool) -> None:
+    assert abjad_agree(written, spelled) is agree
+    assert (token_similarity(written, spelled) >= ABJAD) is agree
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_abjad_keys_are_consonants_of_the_name(token: str) -> None:
+    key, bare = abjad_keys(token)
+    assert not (set(key) & set("aeiou"))
+    assert bare in ("", key, key[1:])
+    assert key == "" or len(key) >= 2

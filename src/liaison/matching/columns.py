@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from liaison.matching.countries import known_codes
 from liaison.matching.dates import PartialDate
-from liaison.matching.features import consonants, vowelless
+from liaison.matching.features import abjad_keys, consonants, vowelless
 from liaison.matching.identifiers import identifier_bits, mailbox
 from liaison.matching.record import MAX_ADDRESS_PARTS, MAX_ALTERNATIVES, MAX_PARTS, Prepared
 from liaison.matching.text import SCRIPTS, equivalent, skeleton
@@ -61,6 +61,8 @@ class TokenTable:
     consonant_length: NDArray[np.int16]
     article: NDArray[np.bool_]  # the consonants start with l (al-, el- written joined)
     without_article: Objects
+    abjad: I32  # number of the consonant key (features.abjad_keys), -1 for none
+    abjad_bare: I32  # the same without a leading article l
 
 
 def _resized(old: NDArray[T], capacity: int, fill: object) -> NDArray[T]:
@@ -93,6 +95,9 @@ class Vocabulary:
         self._consonant_length: NDArray[np.int16] = np.zeros(capacity, dtype=np.int16)
         self._article: NDArray[np.bool_] = np.zeros(capacity, dtype=bool)
         self._without_article: Objects = np.full(capacity, "", dtype=object)
+        self._abjad_keys: dict[str, int] = {}
+        self._abjad: I32 = np.full(capacity, -1, dtype=np.int32)
+        self._abjad_bare: I32 = np.full(capacity, -1, dtype=np.int32)
 
     def _grow(self) -> None:
         capacity = 2 * len(self._symbol)
@@ -106,6 +111,8 @@ class Vocabulary:
         self._consonant_length = _resized(self._consonant_length, capacity, 0)
         self._article = _resized(self._article, capacity, False)
         self._without_article = _resized(self._without_article, capacity, "")
+        self._abjad = _resized(self._abjad, capacity, -1)
+        self._abjad_bare = _resized(self._abjad_bare, capacity, -1)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -133,6 +140,11 @@ class Vocabulary:
         self._length[number] = len(token)
         self._first[number] = ord(token[0]) if token and ord(token[0]) < 256 else 0
         self._vowelless[number] = vowelless(token)
+        key, bare = abjad_keys(token)
+        self._abjad[number] = self._abjad_keys.setdefault(key, len(self._abjad_keys)) if key else -1
+        self._abjad_bare[number] = (
+            self._abjad_keys.setdefault(bare, len(self._abjad_keys)) if bare else -1
+        )
         symbol = equivalent(token)
         if symbol != token:
             self._symbol[number] = self.add(symbol)
@@ -155,6 +167,8 @@ class Vocabulary:
             consonant_length=self._consonant_length[:size],
             article=self._article[:size],
             without_article=self._without_article[:size],
+            abjad=self._abjad[:size],
+            abjad_bare=self._abjad_bare[:size],
         )
 
 

@@ -74,10 +74,69 @@ def abjad_similarity(a: str, b: str) -> float:
     return max((jw(p, q) for p, q in candidates if p and q), default=0.0)
 
 
+# Romanisations of Arabic disagree on digraphs: ش is sh (English), ch (French) or sch (German),
+# خ kh or ch; غ gh or g; ج j or dj; ذ dh or d; ث th or t. Folded into one letter each.
+_ABJAD_FOLDS = (
+    ("sch", "x"),
+    ("sh", "x"),
+    ("ch", "x"),
+    ("kh", "x"),
+    ("gh", "g"),
+    ("dj", "j"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("c", "k"),
+)
+# A consonant key says too little below this many letters (Ali and Ola would agree).
+MIN_ABJAD_KEY = 2
+
+
+@lru_cache(maxsize=200_000)
+def abjad_keys(token: str) -> tuple[str, str]:
+    """The consonant key of a name part as an abjad writes it, and that key without a leading
+    article l ('' when shorter than ``MIN_ABJAD_KEY``).
+
+    Arabic writes no short vowels, and its long vowels as the letters ي and و (romanised y, w),
+    so a transliteration (كريم → krym, يوسف → ywsf) and a vocalised spelling (Karim, Youssef) meet
+    on the consonants once the digraphs of the romanisations are folded (``_ABJAD_FOLDS``), y and
+    w inside the name dropped, a final h (ة, romanised -a, -ah, -eh) dropped and doubled letters
+    written once: krym / karim → krm, lshryf / cherif → (l)xrf, ywsf / youssef → ysf."""
+    word = token
+    for source, target in _ABJAD_FOLDS:
+        word = word.replace(source, target)
+    if len(word) > 2 and word.endswith("h"):
+        word = word[:-1]
+    out: list[str] = []
+    for i, ch in enumerate(word):
+        if ch in _VOWELS or (i > 0 and ch in "yw") or (out and out[-1] == ch):
+            continue
+        out.append(ch)
+    key = "".join(out)
+    bare = key[1:] if key.startswith("l") else key
+    return (
+        key if len(key) >= MIN_ABJAD_KEY else "",
+        bare if len(bare) >= MIN_ABJAD_KEY else "",
+    )
+
+
+def abjad_agree(a: str, b: str) -> bool:
+    """Whether two name parts have one consonant key (``abjad_keys``), the article of one side
+    let fall away."""
+    key_a, bare_a = abjad_keys(a)
+    key_b, bare_b = abjad_keys(b)
+    return bool(
+        (key_a and key_a == key_b) or (bare_a and bare_a == key_b) or (key_a and key_a == bare_b)
+    )
+
+
 def token_similarity(a: str, b: str) -> float:
     """Similarity of two name parts, 0–1: equal, known equivalents (0.98), an initial against a
     name it begins (0.85), else Jaro–Winkler raised for the same consonant skeleton (Khokhlov /
-    Chochlow) and for vowel-less spellings (Mhmd / Mohamed)."""
+    Chochlow) and for vowel-less spellings (Mhmd / Mohamed; Lshryf / Cherif on the consonant
+    key of ``abjad_keys``)."""
     if a == b:
         return 1.0
     if equivalent(a) == equivalent(b):
@@ -94,6 +153,8 @@ def token_similarity(a: str, b: str) -> float:
         score = SKELETON
     if score < ABJAD and min(len(a), len(b)) >= 3 and (vowelless(a) or vowelless(b)):
         score = max(score, ABJAD * abjad_similarity(a, b))
+    if score < ABJAD and (vowelless(a) or vowelless(b)) and abjad_agree(a, b):
+        score = ABJAD
     return score
 
 

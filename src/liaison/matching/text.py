@@ -14,6 +14,7 @@ and Hangul names split into separate parts.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -130,13 +131,46 @@ def script_of(text: str) -> str:
     return max(sorted(non_latin), key=lambda k: non_latin[k]) if non_latin else "latin"
 
 
+# Greek letter pairs romanised as one sound (ELOT 743 / ISO 843, the romanisation of Greek
+# passports): ευ is ev (ef before a voiceless consonant or at the end), ου is ou, γγ is ng, μπ is
+# b at the start of a word. Letter by letter they would come out as eu/ey, oy, gg, mp.
+_GREEK_VOICELESS = "θκξπστφχψ"
+_GREEK_PAIRS = (
+    (
+        re.compile(rf"([αεη])υ(?!\u0308)(?=[{_GREEK_VOICELESS}]|\b)"),
+        {"α": "af", "ε": "ef", "η": "if"},
+    ),
+    (re.compile(r"([αεη])υ(?!\u0308)"), {"α": "av", "ε": "ev", "η": "iv"}),
+    (re.compile(r"(ο)υ(?!\u0308)"), {"ο": "ou"}),
+    (re.compile(r"\b(μ)π"), {"μ": "b"}),
+    (re.compile(r"\b(ν)τ"), {"ν": "d"}),
+    (re.compile(r"(γ)(?=[γξχ])"), {"γ": "n"}),
+)
+
+
+def _sound(sounds: dict[str, str], match: re.Match[str]) -> str:
+    return sounds[match.group(1)]
+
+
+def _greek_pairs(text: str) -> str:
+    """The letter pairs of ``_GREEK_PAIRS`` romanised; accents set aside first (a diaeresis,
+    which splits a pair, is kept)."""
+    text = unicodedata.normalize("NFD", text.casefold()).replace("\u0301", "")
+    for pattern, sounds in _GREEK_PAIRS:
+        text = pattern.sub(functools.partial(_sound, sounds), text)
+    return unicodedata.normalize("NFC", text)
+
+
 @lru_cache(maxsize=200_000)
 def to_ascii(text: str) -> str:
     """NFKC, transliterated to ASCII, lower case. Han and Hangul syllables become separate words."""
     text = unicodedata.normalize("NFKC", text)
     if text.isascii():
         return text.casefold()
-    if script_of(text) in ("han", "hangul"):
+    script = script_of(text)
+    if script == "greek":
+        text = _greek_pairs(text)
+    if script in ("han", "hangul"):
         # anyascii writes each syllable capitalised (王小明 → WangXiaoMing): split them.
         text = " ".join(_CAMEL.sub(" ", anyascii(part)) for part in text.split())
     else:

@@ -90,6 +90,15 @@ def _token_scores(tx: NDArray[np.int32], ty: NDArray[np.int32], table: TokenTabl
     )
     if len(abjad):
         values[abjad] = np.maximum(values[abjad], ABJAD * _abjad(ux[abjad], uy[abjad], table))
+    # One consonant key (features.abjad_agree).
+    kx, ky = table.abjad[ux], table.abjad[uy]
+    bx, by = table.abjad_bare[ux], table.abjad_bare[uy]
+    keyed = (
+        (values < ABJAD)
+        & (table.vowelless[ux] | table.vowelless[uy])
+        & (((kx >= 0) & (kx == ky)) | ((bx >= 0) & (bx == ky)) | ((kx >= 0) & (kx == by)))
+    )
+    values[keyed] = ABJAD
     del unique
     scores[fuzzy] = values[inverse.reshape(-1)]
     return scores
