@@ -10,8 +10,8 @@ Kinds:
   of the same name;
 - ``ny`` one name-part skeleton and the birth year: finds records with one name part changed
   (a married name, an alias given name);
-- ``dd`` the full birth date and the initial of a name-part skeleton: finds records whose
-  names were written very differently;
+- ``dd`` the full birth date and the initial of a name-part skeleton or consonant key: finds
+  records whose names were written very differently;
 - ``id`` an identifier (document, national number, phone, e-mail mailbox, IBAN, VIN, plate,
   firearm serial);
 - ``ad`` postcode and house number;
@@ -32,6 +32,7 @@ from __future__ import annotations
 import itertools
 
 from liaison.matching.dates import PartialDate
+from liaison.matching.features import abjad_keys
 from liaison.matching.identifiers import mailbox
 from liaison.matching.record import Prepared
 
@@ -96,6 +97,13 @@ def identifier_keys(p: Prepared) -> list[str]:
     return keys
 
 
+def _consonant_initials(p: Prepared) -> set[str]:
+    """First letters of the name parts' consonant keys (``features.abjad_keys``, without the
+    article): a name written without its vowels or its article (إبراهيم → brhym, الزين → lzyn)
+    keeps the initial its vocalised spelling (Ibrahim, Zein) has there."""
+    return {bare[0].upper() for alt in p.names for t in alt if (bare := abjad_keys(t)[1])}
+
+
 def candidate_keys(p: Prepared, *, query: bool = False) -> set[str]:
     """The blocking keys of a record; ``query=True`` adds the tolerant date variants."""
     keys: set[str] = set()
@@ -108,7 +116,7 @@ def candidate_keys(p: Prepared, *, query: bool = False) -> set[str]:
     for day in _days(p.dob, tolerant=query):
         for s in skeletons:
             keys.add(f"nd:{s}|{day}")
-    initials = sorted({s[0] for s in skeletons})
+    initials = sorted({s[0] for s in skeletons} | _consonant_initials(p))
     for date in _dates(p.dob, tolerant=query):
         for initial in initials:
             keys.add(f"dd:{date}|{initial}")
