@@ -179,7 +179,7 @@ def test_a_refused_bulk_insert_falls_back_to_row_by_row(
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise IntegrityError("INSERT", {}, Exception("refused"))
 
-    monkeypatch.setattr(ingest, "create_many", refuse)
+    monkeypatch.setattr(ingest, "insert_new", refuse)
     data = b"id,first_name,surname\n1,Anna,Schmidt\n2,,\n3,Bert,Meier\n"
     report = _table(world, data)
     assert (report.batch.accepted, report.batch.rejected) == (2, 1)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,8 @@ from liaison.entities.service import (
     Contribution,
     check_contribution,
     contribute,
-    create_many,
+    insert_new,
+    insert_rows,
     link,
     parse_contribution,
 )
@@ -157,9 +158,10 @@ def _fill(
         if not chunk:
             break
         with database.session() as session:
-            for outcome in _chunk(session, actor, batch_id, chunk, first_line, stored):
+            outcomes = _chunk(session, actor, batch_id, chunk, first_line, stored)
+            for outcome in outcomes:
                 counts[outcome.outcome if outcome.outcome != "accepted" else "created"] += 1
-                session.add(outcome)
+            insert_rows(session, _ROWS, [o.values() for o in outcomes])
             _save_counts(session, batch_id, counts, done + len(chunk))
         done += len(chunk)
         if progress:
@@ -181,14 +183,44 @@ def _fill(
     return Report(final)
 
 
+_ROWS = cast(Table, IngestRow.__table__)
+_BATCHES = cast(Table, IngestBatch.__table__)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What happened to one row, until the chunk's rows are written (``ingest_rows``)."""
+
+    batch_id: str
+    line: int
+    source_ref: str | None
+    outcome: str = "rejected"
+    message: str = ""
+    entity_id: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "line": self.line,
+            "source_ref": self.source_ref,
+            "outcome": self.outcome,
+            "entity_id": self.entity_id,
+            "message": self.message,
+        }
+
+
 def _save_counts(session: Session, batch_id: str, counts: Mapping[str, int], total: int) -> None:
-    batch = session.get(IngestBatch, batch_id)
-    assert batch is not None
-    batch.total = total
-    batch.accepted = counts["created"]
-    batch.updated = counts["updated"]
-    batch.unchanged = counts["unchanged"]
-    batch.rejected = counts["rejected"]
+    session.execute(
+        _BATCHES.update()
+        .where(_BATCHES.c.id == batch_id)
+        .values(
+            total=total,
+            accepted=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            rejected=counts["rejected"],
+        )
+    )
 
 
 def _chunk(
@@ -198,15 +230,15 @@ def _chunk(
     chunk: Sequence[Row],
     first_line: dict[str, int],
     stored: dict[str, str],
-) -> list[IngestRow]:
+) -> list[_Outcome]:
     """Validate every row, then store new records in bulk and changed ones one by one.
 
     A bulk insert that the database refuses falls back to one savepoint per row, so a bad row
     still costs only itself."""
-    reports: list[IngestRow] = []
-    fresh: list[tuple[IngestRow, Contribution]] = []
-    known: list[tuple[IngestRow, Contribution]] = []
-    candidates: list[tuple[IngestRow, Contribution]] = []
+    reports: list[_Outcome] = []
+    fresh: list[tuple[_Outcome, Contribution]] = []
+    known: list[tuple[_Outcome, Contribution]] = []
+    candidates: list[tuple[_Outcome, Contribution]] = []
     for line, raw, error in chunk:
         row, contribution = _validate(actor, batch_id, line, raw, error, first_line)
         reports.append(row)
@@ -229,9 +261,9 @@ def _chunk(
         (known if c.source_ref in existing else fresh).append((row, c))
     try:
         with session.begin_nested():
-            entities = create_many(session, actor, [c for _, c in fresh], batch_id=batch_id)
-        for (row, _c), entity in zip(fresh, entities, strict=True):
-            _accepted(row, entity, "created", stored)
+            created = insert_new(session, actor, [c for _, c in fresh], batch_id=batch_id)
+        for (row, _c), record in zip(fresh, created, strict=True):
+            _accepted(row, record.id, record.source_ref, record.warnings, "created", stored)
     except SQLAlchemyError:
         known = fresh + known
     for row, c in known:
@@ -244,7 +276,7 @@ def _chunk(
         except SQLAlchemyError:
             _reject(row, "the database refused this row (a conflicting record id)")
             continue
-        _accepted(row, entity, outcome, stored)
+        _accepted(row, entity.id, entity.source_ref, entity.warnings, outcome, stored)
     return reports
 
 
@@ -255,12 +287,12 @@ def _validate(
     raw: Mapping[str, Any] | None,
     error: str | None,
     first_line: dict[str, int],
-) -> tuple[IngestRow, Contribution | None]:
+) -> tuple[_Outcome, Contribution | None]:
     ref = None
     if raw is not None:
         ref_value = raw.get("id") or raw.get("source_ref")
         ref = str(ref_value).strip()[:128] if ref_value not in (None, "") else None
-    row = IngestRow(batch_id=batch_id, line=line, source_ref=ref, outcome="rejected", message="")
+    row = _Outcome(batch_id, line, ref)
     if error is not None or raw is None:
         return _reject(row, error or "unreadable row"), None
     if ref is not None and ref in first_line:
@@ -277,18 +309,25 @@ def _validate(
     return row, contribution
 
 
-def _reject(row: IngestRow, message: str) -> IngestRow:
+def _reject(row: _Outcome, message: str) -> _Outcome:
     row.outcome = "rejected"
     row.message = message[:MAX_MESSAGE]
     return row
 
 
-def _accepted(row: IngestRow, entity: Entity, outcome: str, stored: dict[str, str]) -> None:
-    if entity.source_ref is not None:
-        stored[entity.source_ref] = entity.id
-    row.entity_id = entity.id
+def _accepted(
+    row: _Outcome,
+    entity_id: str,
+    source_ref: str | None,
+    warnings: Sequence[str],
+    outcome: str,
+    stored: dict[str, str],
+) -> None:
+    if source_ref is not None:
+        stored[source_ref] = entity_id
+    row.entity_id = entity_id
     row.outcome = "accepted" if outcome == "created" else outcome
-    row.message = "; ".join(entity.warnings)[:MAX_MESSAGE]
+    row.message = "; ".join(warnings)[:MAX_MESSAGE]
 
 
 # ── Sources ──────────────────────────────────────────────────────────────────────────────────

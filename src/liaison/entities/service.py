@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from liaison.core import audit
@@ -206,15 +207,20 @@ def markings_of(entity: Entity) -> Markings:
 
 
 def _markings_snapshot(entity: Entity) -> dict[str, Any]:
+    return _snapshot({name: getattr(entity, name) for name in MARKING_FIELDS})
+
+
+def _snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The markings as a version keeps them, from a record's column values."""
     return {
-        "handling": entity.handling,
-        "h3_conditions": entity.h3_conditions,
-        "classification": Classification(entity.classification).name,
-        "evaluation": entity.evaluation,
-        "crime_area": entity.crime_area,
-        "subject_category": entity.subject_category,
-        "minor": entity.minor,
-        "review_date": entity.review_date.isoformat(),
+        "handling": values["handling"],
+        "h3_conditions": values["h3_conditions"],
+        "classification": Classification(values["classification"]).name,
+        "evaluation": values["evaluation"],
+        "crime_area": values["crime_area"],
+        "subject_category": values["subject_category"],
+        "minor": values["minor"],
+        "review_date": values["review_date"].isoformat(),
     }
 
 
@@ -256,11 +262,37 @@ def prepared(entity_id: str, entity_type: str, props: Mapping[str, Any]) -> Prep
     return None if record is None else prepare(record, entity_id)
 
 
+# The matching fields a prepared record's identifiers and date of birth come from (with their
+# countries, and a machine-readable zone that may stand in for any of them). Names and
+# addresses never change an identifier key, and preparing them is most of ``prepare``'s work.
+KEY_FIELDS = frozenset(
+    {
+        "document_number",
+        "document_country",
+        "mrz",
+        "national_id",
+        "national_id_country",
+        "nationality",
+        "phone",
+        "country",
+        "email",
+        "iban",
+        "vin",
+        "plate",
+        "plate_country",
+        "firearm_make",
+        "firearm_serial",
+        "dob",
+    }
+)
+
+
 def exact_keys(entity_id: str, entity_type: str, props: Mapping[str, Any]) -> list[str]:
     """Identifier keys (``document:X123``) of a record, as the matching engine writes them."""
-    p = prepared(entity_id, entity_type, props)
-    if p is None:
+    fields = SCHEMA.get(entity_type).match_fields(props)
+    if not fields:
         return []
+    p = prepare({k: v for k, v in fields.items() if k in KEY_FIELDS}, entity_id)
     keys = {k.removeprefix("id:")[:200] for k in identifier_keys(p)}
     if entity_type == "Person" and p.dob is not None and p.dob.day:
         keys.add(f"dob:{p.dob.iso()}")  # the search box's date-of-birth lookup
@@ -291,20 +323,28 @@ def _version(session: Session, entity: Entity, change: str, actor: Actor) -> Non
     )
 
 
-def _apply(entity: Entity, c: Contribution) -> None:
+def _values(c: Contribution, default_review: dt.date | None = None) -> dict[str, Any]:
+    """The column values a contribution sets on its record (type, properties, markings)."""
     etype = SCHEMA.get(c.entity_type)
-    entity.entity_type = etype.name
-    entity.properties = dict(c.properties)
-    entity.caption = etype.caption(c.properties)[:300]
-    entity.warnings = list(c.warnings)
-    entity.handling = HandlingCode(c.handling).value
-    entity.h3_conditions = c.h3_conditions
-    entity.classification = int(c.classification)
-    entity.evaluation = c.evaluation.code if c.evaluation else None
-    entity.crime_area = c.crime_area
-    entity.subject_category = c.subject_category.value if c.subject_category else None
-    entity.minor = c.minor
-    entity.review_date = c.review_date or _default_review()
+    return {
+        "entity_type": etype.name,
+        "properties": dict(c.properties),
+        "caption": etype.caption(c.properties)[:300],
+        "warnings": list(c.warnings),
+        "handling": HandlingCode(c.handling).value,
+        "h3_conditions": c.h3_conditions,
+        "classification": int(c.classification),
+        "evaluation": c.evaluation.code if c.evaluation else None,
+        "crime_area": c.crime_area,
+        "subject_category": c.subject_category.value if c.subject_category else None,
+        "minor": c.minor,
+        "review_date": c.review_date or default_review or _default_review(),
+    }
+
+
+def _apply(entity: Entity, c: Contribution) -> None:
+    for name, value in _values(c).items():
+        setattr(entity, name, value)
 
 
 def _default_review() -> dt.date:
@@ -361,6 +401,52 @@ def contribute(
     return entity, "created"
 
 
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A record ``insert_new`` stored: what a per-row report needs of it."""
+
+    id: str
+    entity_type: str
+    source_ref: str | None
+    warnings: list[str]
+
+
+_ENTITIES = cast(Table, Entity.__table__)
+_VERSIONS = cast(Table, EntityVersion.__table__)
+_KEYS = cast(Table, EntityKey.__table__)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (each with the same columns) in one go: an executemany on SQLite, a
+    ``COPY`` on PostgreSQL (where an executemany is still one execution per row). Values go
+    through the columns' own bind processing either way; a refusal is SQLAlchemy's error."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    session.flush()  # the unit of work's pending rows first, as an executemany would
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    quote = dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        row[n] if process is None else process(row[n])
+                        for n, process in zip(names, processors, strict=True)
+                    ]
+                )
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+
+
 def create_many(
     session: Session,
     actor: Actor,
@@ -368,77 +454,95 @@ def create_many(
     *,
     batch_id: str | None = None,
 ) -> list[Entity]:
-    """Create new records in bulk (ingestion): one change-number range, one flush, one audit
+    """Create new records in bulk (``insert_new``) and load them, in the order given."""
+    created = insert_new(session, actor, contributions, batch_id=batch_id)
+    ids = [c.id for c in created]
+    loaded = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(ids)))}
+    return [loaded[i] for i in ids]
+
+
+def insert_new(
+    session: Session,
+    actor: Actor,
+    contributions: Sequence[Contribution],
+    *,
+    batch_id: str | None = None,
+) -> list[Created]:
+    """Create new records in bulk (ingestion): one change-number range, one statement each for
+    the records, their identifier keys and their first versions (no objects per row), one audit
     entry naming every record. The caller has checked each contribution
     (``check_contribution``) and that no record id exists yet for this owner."""
     if not contributions:
         return []
+    count = len(contributions)
     last = int(
         session.execute(
             update(EntitySequence)
             .where(EntitySequence.id == 1)
-            .values(value=EntitySequence.value + len(contributions))
+            .values(value=EntitySequence.value + count)
             .returning(EntitySequence.value)
         ).scalar_one()
     )
     now = utcnow()
-    entities = []
+    review = _default_review()
+    rows: list[dict[str, Any]] = []
     for offset, c in enumerate(contributions):
-        entity = Entity(
-            id=new_id(),
-            owner_agency_id=actor.agency_id,
-            source_ref=c.source_ref,
-            created_by=actor.username,
-            version=1,
-            deleted=False,
-            batch_id=batch_id,
-            change_seq=last - len(contributions) + 1 + offset,
-            crosscheck_pending=True,
-            created_at=now,
-            updated_at=now,
+        rows.append(
+            {
+                "id": new_id(),
+                "owner_agency_id": actor.agency_id,
+                "source_ref": c.source_ref,
+                "created_by": actor.username,
+                "version": 1,
+                "deleted": False,
+                "batch_id": batch_id,
+                "change_seq": last - count + 1 + offset,
+                "crosscheck_pending": True,
+                "created_at": now,
+                "updated_at": now,
+                **_values(c, review),
+            }
         )
-        _apply(entity, c)
-        entities.append(entity)
-    session.add_all(entities)
-    session.flush()
-    # Keys and first versions in two bulk statements (no objects per row).
+    insert_rows(session, _ENTITIES, rows)
     keys = [
-        {"entity_id": e.id, "key": key}
-        for e in entities
-        for key in exact_keys(e.id, e.entity_type, e.properties)
+        {"entity_id": r["id"], "key": key}
+        for r in rows
+        for key in exact_keys(r["id"], r["entity_type"], r["properties"])
     ]
     if keys:
-        session.execute(insert(EntityKey), keys)
-    session.execute(
-        insert(EntityVersion),
+        insert_rows(session, _KEYS, keys)
+    insert_rows(
+        session,
+        _VERSIONS,
         [
             {
-                "entity_id": e.id,
-                "version": e.version,
+                "entity_id": r["id"],
+                "version": 1,
                 "change": "created",
-                "properties": dict(e.properties),
-                "markings": _markings_snapshot(e),
+                "properties": r["properties"],
+                "markings": _snapshot(r),
                 "changed_by": actor.username,
                 "changed_at": now,
             }
-            for e in entities
+            for r in rows
         ],
     )
-    single = entities[0] if len(entities) == 1 else None
+    single = rows[0] if count == 1 else None
     audit.record(
         session,
         actor,
         "entity.create",
-        object_type=single.entity_type if single else "Entity",
-        object_id=single.id if single else batch_id,
+        object_type=single["entity_type"] if single else "Entity",
+        object_id=single["id"] if single else batch_id,
         detail={
             "batch": batch_id,
             "records": [
-                {"id": e.id, "type": e.entity_type, "source_ref": e.source_ref} for e in entities
+                {"id": r["id"], "type": r["entity_type"], "source_ref": r["source_ref"]}
+                for r in rows
             ],
         },
     )
-    return entities
+    return [Created(r["id"], r["entity_type"], r["source_ref"], r["warnings"]) for r in rows]
 
 
 def _touch(
