@@ -6,6 +6,7 @@ may skip the name comparison only for pairs that could not reach the floor anywa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -150,3 +151,40 @@ def test_kernels_agree_with_the_features_on_the_level_cases() -> None:
             pure = FEATURES[feature](a, b).level
             vector = "missing" if levels[n] < 0 else LEVELS[feature][levels[n]]
             assert vector == pure, (LEVEL_CASES[n][0], feature)
+
+
+def test_search_explains_as_the_pure_model(world: tuple[Index, list]) -> None:
+    """Hits are explained from the levels and bits already scored (``batch.explained``): the
+    same features, levels, wording and bits as ``MatchModel.score`` on the two records."""
+    index, _ = world
+    # Stored records as queries (under other refs): hits agree and differ on every feature.
+    queries = []
+    for row in range(0, len(index), 9):
+        stored = index.columns.prepared(row)
+        queries.append(dataclasses.replace(stored, ref=f"again-{stored.ref}"))
+    found = index.search_many(queries, threshold=0.01, limit=50)
+    frequencies = index.frequencies()
+    compared = 0
+    seen: set[tuple[str, str]] = set()
+    for query, hits in zip(queries, found, strict=True):
+        for hit in hits:
+            stored = index.get(hit.right)
+            assert stored is not None
+            pure = index.model.score(query, stored, population=len(index), frequencies=frequencies)
+            assert hit.probability == pytest.approx(pure.probability, abs=1e-9)
+            assert hit.bits == pytest.approx(pure.bits, abs=1e-6)
+            for ours, theirs in zip(hit.contributions, pure.contributions, strict=True):
+                assert (ours.feature, ours.level, ours.detail) == (
+                    theirs.feature,
+                    theirs.level,
+                    theirs.detail,
+                )
+                assert ours.bits == pytest.approx(theirs.bits, abs=1e-6)
+                seen.add((ours.feature, ours.level))
+            compared += 1
+    assert compared > 500
+    # Every feature was explained; those the world's records mostly carry at several levels.
+    assert {feature for feature, _ in seen} == set(index.model.features)
+    for feature in ("name", "birth_date", "gender", "nationality", "address", "email", "phone"):
+        levels = {level for f, level in seen if f == feature}
+        assert len(levels - {"missing"}) >= 2, (feature, levels)

@@ -12,7 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from liaison.matching.columns import IDENTIFIER_KINDS, Columns
-from liaison.matching.features import LEVELS, MISSING
+from liaison.matching.features import LEVELS, MISSING, describe
+from liaison.matching.record import Prepared
 from liaison.matching.scoring import (
     _FLOOR,
     TF_LEVELS,
@@ -36,7 +37,7 @@ class PairScores:
     right: I64
     bits: F64
     levels: dict[str, NDArray[np.int8]]
-    feature_bits: NDArray[np.float32]
+    feature_bits: F64
     # Pairs left below the floor without comparing names (see ``score_pairs``), if any.
     pruned: NDArray[np.bool_] | None = None
 
@@ -237,7 +238,37 @@ def score_pairs(
     bits_total = np.full(len(ia), prior)
     for column in range(len(model.features)):
         bits_total += weight[:, column]
-    return PairScores(ia, ib, bits_total, levels, weight.astype(np.float32), pruned)
+    return PairScores(ia, ib, bits_total, levels, weight, pruned)
+
+
+def explained(
+    model: MatchModel,
+    scores: PairScores,
+    row: int,
+    left: Prepared,
+    right: Prepared,
+    thresholds: Thresholds,
+) -> MatchResult:
+    """The MatchResult of pair ``row`` of ``scores`` with the explanation ``MatchModel.score``
+    gives for ``left`` and ``right`` (its records): the levels and bits already scored, the
+    wording of each feature from ``features.describe``, nothing compared again. The pair must
+    have been compared on every feature (not ``pruned``)."""
+    contributions = []
+    for column, feature in enumerate(model.features):
+        index = int(scores.levels[feature][row])
+        level = MISSING if index < 0 else LEVELS[feature][index]
+        contributions.append(
+            Contribution(
+                feature,
+                level,
+                float(scores.feature_bits[row, column]),
+                describe(feature, level, left, right),
+            )
+        )
+    p = float(scores.probability[row])
+    return MatchResult(
+        left.ref, right.ref, p, float(scores.bits[row]), thresholds.band(p), tuple(contributions)
+    )
 
 
 def results(

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz.distance import JaroWinkler
 
+from liaison.matching.dates import PartialDate
 from liaison.matching.identifiers import REGISTRY
 from liaison.matching.record import Prepared
 from liaison.matching.text import equivalent, skeleton
@@ -267,9 +268,20 @@ def name_parts(a: Prepared, b: Prepared) -> Comparison:
                 best, best_agreement = key, agreement
     assert best is not None
     level = NAME_LEVELS[best_agreement.level]
-    x, y = a.names[best[2]], b.names[best[3]]
-    shown = f"'{' '.join(x)}' ~ '{' '.join(y)}'"
-    return Comparison(level, f"{shown}: {_NAME_DETAIL[level]}", best_agreement.symbols)
+    detail = _name_detail(level, a.names[best[2]], b.names[best[3]])
+    return Comparison(level, detail, best_agreement.symbols)
+
+
+def _name_detail(level: str, x: tuple[str, ...], y: tuple[str, ...]) -> str:
+    return f"'{' '.join(x)}' ~ '{' '.join(y)}': {_NAME_DETAIL[level]}"
+
+
+def _describe_name(level: str, a: Prepared, b: Prepared) -> str:
+    if level == MISSING:
+        return "a name is missing"
+    if len(a.names) == 1 and len(b.names) == 1:
+        return _name_detail(level, a.names[0], b.names[0])
+    return name_parts(a, b).detail  # which spellings were compared: worked out again
 
 
 def date_digits(year: int, month: int, day: int) -> str:
@@ -297,28 +309,57 @@ def birth_date(a: Prepared, b: Prepared) -> Comparison:
     x, y = a.dob, b.dob
     if x is None or y is None:
         return Comparison(MISSING, "a date of birth is missing")
-    shown = f"{x.iso()} vs {y.iso()}"
+    level = _date_level(x, y)
+    return Comparison(level, _date_detail(level, x, y))
+
+
+def _date_level(x: PartialDate, y: PartialDate) -> str:
     if x.day and y.day and x.month and y.month:
         if (x.year, x.month, x.day) == (y.year, y.month, y.day):
-            return Comparison("exact", f"{shown}: same date")
+            return "exact"
         if x.year == y.year and x.month == y.day and x.day == y.month:
-            return Comparison("swap", f"{shown}: day and month swapped")
+            return "swap"
         if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
-            return Comparison("year_off", f"{shown}: one year apart")
+            return "year_off"
         if one_digit_apart(
             date_digits(x.year, x.month, x.day), date_digits(y.year, y.month, y.day)
         ):
-            return Comparison("typo", f"{shown}: one digit mistyped")
+            return "typo"
         if x.year == y.year and (x.month == y.month or x.day == y.day):
-            return Comparison("near", f"{shown}: same year, one of day or month agrees")
+            return "near"
         if x.year == y.year:
-            return Comparison("same_year", f"{shown}: same year only")
-        return Comparison("different", f"{shown}: different dates")
+            return "same_year"
+        return "different"
     if x.year == y.year and (x.month is None or y.month is None or x.month == y.month):
-        return Comparison("partial", f"{shown}: agree as far as known")
+        return "partial"
     if abs(x.year - y.year) <= 1:
-        return Comparison("same_year", f"{shown}: partial dates a year apart")
-    return Comparison("different", f"{shown}: different years")
+        return "same_year"
+    return "different"
+
+
+_DATE_DETAIL = {
+    (True, "exact"): "same date",
+    (True, "swap"): "day and month swapped",
+    (True, "year_off"): "one year apart",
+    (True, "typo"): "one digit mistyped",
+    (True, "near"): "same year, one of day or month agrees",
+    (True, "same_year"): "same year only",
+    (True, "different"): "different dates",
+    (False, "partial"): "agree as far as known",
+    (False, "same_year"): "partial dates a year apart",
+    (False, "different"): "different years",
+}
+
+
+def _date_detail(level: str, x: PartialDate, y: PartialDate) -> str:
+    full = bool(x.day and y.day and x.month and y.month)
+    return f"{x.iso()} vs {y.iso()}: {_DATE_DETAIL[full, level]}"
+
+
+def _describe_date(level: str, a: Prepared, b: Prepared) -> str:
+    if a.dob is None or b.dob is None:
+        return "a date of birth is missing"
+    return _date_detail(level, a.dob, b.dob)
 
 
 def _identifier(kind: str) -> Callable[[Prepared, Prepared], Comparison]:
@@ -330,12 +371,7 @@ def _identifier(kind: str) -> Callable[[Prepared, Prepared], Comparison]:
         if not x or not y:
             return Comparison(MISSING, f"{label} missing")
         level = value_type.compare(x, y)
-        if level == "exact":
-            return Comparison(level, f"same {label} {x}")
-        if level == "different":
-            return Comparison(level, f"{label} {x} vs {y}")
-        detail = _IDENTIFIER_DETAIL.get((kind, level)) or _IDENTIFIER_DETAIL[("", level)]
-        return Comparison(level, f"{label} {x} vs {y}: {detail}")
+        return Comparison(level, _identifier_detail(kind, level, x, y))
 
     levels = ", ".join(value_type.levels)
     compare.__doc__ = f"{label[0].upper()}{label[1:]}: {levels}."
@@ -349,6 +385,29 @@ _IDENTIFIER_DETAIL = {
     ("email", "close"): "the same mailbox name at another provider",
     ("email", "typo"): "one or two typing errors apart",
 }
+
+
+def _identifier_detail(kind: str, level: str, x: str, y: str) -> str:
+    label = REGISTRY[kind].label
+    if level == "exact":
+        return f"same {label} {x}"
+    if level == "different":
+        return f"{label} {x} vs {y}"
+    detail = _IDENTIFIER_DETAIL.get((kind, level)) or _IDENTIFIER_DETAIL[("", level)]
+    return f"{label} {x} vs {y}: {detail}"
+
+
+def _describe_identifier(kind: str) -> Callable[[str, Prepared, Prepared], str]:
+    label = REGISTRY[kind].label
+
+    def describe(level: str, a: Prepared, b: Prepared) -> str:
+        x, y = a.identifiers.get(kind), b.identifiers.get(kind)
+        if not x or not y:
+            return f"{label} missing"
+        return _identifier_detail(kind, level, x, y)
+
+    return describe
+
 
 document = _identifier("document")
 national_id = _identifier("national_id")
@@ -376,18 +435,30 @@ def gender(a: Prepared, b: Prepared) -> Comparison:
     """Sex or gender as recorded: agrees or not."""
     if not a.gender or not b.gender:
         return Comparison(MISSING, "gender missing")
-    if a.gender == b.gender:
-        return Comparison("exact", f"both {a.gender}")
-    return Comparison("different", f"{a.gender} vs {b.gender}")
+    level = "exact" if a.gender == b.gender else "different"
+    return Comparison(level, _describe_gender(level, a, b))
+
+
+def _describe_gender(level: str, a: Prepared, b: Prepared) -> str:
+    if not a.gender or not b.gender:
+        return "gender missing"
+    return f"both {a.gender}" if level == "exact" else f"{a.gender} vs {b.gender}"
 
 
 def nationality(a: Prepared, b: Prepared) -> Comparison:
     """Nationality: agrees or not."""
     if not a.nationality or not b.nationality:
         return Comparison(MISSING, "nationality missing")
-    if a.nationality == b.nationality:
-        return Comparison("exact", f"both {a.nationality}")
-    return Comparison("different", f"{a.nationality} vs {b.nationality}")
+    level = "exact" if a.nationality == b.nationality else "different"
+    return Comparison(level, _describe_nationality(level, a, b))
+
+
+def _describe_nationality(level: str, a: Prepared, b: Prepared) -> str:
+    if not a.nationality or not b.nationality:
+        return "nationality missing"
+    if level == "exact":
+        return f"both {a.nationality}"
+    return f"{a.nationality} vs {b.nationality}"
 
 
 PLACE_EXACT = 0.97
@@ -399,11 +470,18 @@ def birth_place(a: Prepared, b: Prepared) -> Comparison:
     if not a.birth_place or not b.birth_place:
         return Comparison(MISSING, "place of birth missing")
     score = 1.0 if a.birth_place == b.birth_place else jw(a.birth_place, b.birth_place)
-    if score >= PLACE_EXACT:
-        return Comparison("exact", f"born in {a.birth_place}")
-    if score >= PLACE_CLOSE:
-        return Comparison("close", f"{a.birth_place} vs {b.birth_place}: close")
-    return Comparison("different", f"{a.birth_place} vs {b.birth_place}")
+    level = "exact" if score >= PLACE_EXACT else "close" if score >= PLACE_CLOSE else "different"
+    return Comparison(level, _describe_place(level, a, b))
+
+
+def _describe_place(level: str, a: Prepared, b: Prepared) -> str:
+    if not a.birth_place or not b.birth_place:
+        return "place of birth missing"
+    if level == "exact":
+        return f"born in {a.birth_place}"
+    if level == "close":
+        return f"{a.birth_place} vs {b.birth_place}: close"
+    return f"{a.birth_place} vs {b.birth_place}"
 
 
 # An address part resembles another when both are words (no digits) of this many letters or
@@ -450,21 +528,45 @@ def address(a: Prepared, b: Prepared) -> Comparison:
     overlap = shared / min(len(a.address), len(b.address))
     joined = 1.0 if overlap >= 0.99 else jw(" ".join(a.address), " ".join(b.address))
     if overlap >= 0.99 or joined >= 0.98:
-        if min(len(a.address), len(b.address)) >= ADDRESS_DETAIL:
-            return Comparison("exact", "same address")
+        level = "exact" if min(len(a.address), len(b.address)) >= ADDRESS_DETAIL else "place"
+    elif covered(a.address, b.address) or covered(b.address, a.address):
+        level = "typo"
+    elif overlap >= 0.6 or joined >= 0.9:
+        level = "close"
+    elif overlap >= 0.3:
+        level = "partial"
+    else:
+        level = "different"
+    return Comparison(level, _describe_address(level, a, b))
+
+
+def _describe_address(level: str, a: Prepared, b: Prepared) -> str:
+    if not a.address or not b.address:
+        return "address missing"
+    if level == "exact":
+        return "same address"
+    if level == "place":
         shorter = a.address if len(a.address) <= len(b.address) else b.address
-        return Comparison("place", f"same place ({' '.join(shorter)})")
-    if covered(a.address, b.address) or covered(b.address, a.address):
-        shown = f"'{' '.join(a.address)}' ~ '{' '.join(b.address)}'"
-        return Comparison("typo", f"{shown}: the same up to typing errors")
-    if overlap >= 0.6 or joined >= 0.9:
-        return Comparison("close", f"addresses share {shared} parts")
-    if overlap >= 0.3:
-        return Comparison("partial", f"addresses share {shared} parts")
-    return Comparison("different", "different addresses")
+        return f"same place ({' '.join(shorter)})"
+    if level == "typo":
+        return f"'{' '.join(a.address)}' ~ '{' '.join(b.address)}': the same up to typing errors"
+    if level in ("close", "partial"):
+        return f"addresses share {len(set(a.address) & set(b.address))} parts"
+    return "different addresses"
 
 
 Feature = Callable[[Prepared, Prepared], Comparison]
+
+IDENTIFIER_FEATURE_KINDS = (
+    "document",
+    "national_id",
+    "phone",
+    "email",
+    "iban",
+    "vin",
+    "plate",
+    "firearm",
+)
 
 FEATURES: dict[str, Feature] = {
     "name": name_parts,
@@ -482,6 +584,26 @@ FEATURES: dict[str, Feature] = {
     "plate": plate,
     "firearm": firearm,
 }
+
+Describe = Callable[[str, Prepared, Prepared], str]
+
+_DESCRIBE: dict[str, Describe] = {
+    "name": _describe_name,
+    "birth_date": _describe_date,
+    "gender": _describe_gender,
+    "nationality": _describe_nationality,
+    "birth_place": _describe_place,
+    "address": _describe_address,
+    **{kind: _describe_identifier(kind) for kind in IDENTIFIER_FEATURE_KINDS},
+}
+
+
+def describe(feature: str, level: str, a: Prepared, b: Prepared) -> str:
+    """What the comparison of ``feature`` says about ``a`` and ``b`` at ``level`` (the level
+    found for them, by ``FEATURES[feature]`` or the vectorised kernels): the same text as the
+    feature's ``Comparison.detail``, without comparing again."""
+    return _DESCRIBE[feature](level, a, b)
+
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "name": NAME_LEVELS,

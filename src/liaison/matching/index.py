@@ -14,7 +14,7 @@ from typing import overload
 import numpy as np
 from numpy.typing import NDArray
 
-from liaison.matching.batch import results, score_pairs
+from liaison.matching.batch import explained, results, score_pairs
 from liaison.matching.columns import Columns, Vocabulary
 from liaison.matching.estimate import sample
 from liaison.matching.keys import candidate_keys
@@ -366,7 +366,6 @@ class Index:
         )
         probability = scores.probability
         kept = np.flatnonzero(probability >= floor)
-        frequencies = self.frequencies() if explain else None
         for k in kept[np.lexsort((right[kept], -probability[kept], left[kept]))].tolist():
             q = int(left[k])
             if len(out[q]) >= limit:
@@ -375,12 +374,8 @@ class Index:
             if accept is not None and not accept(start + q, self.columns.ref(row)):
                 continue
             if explain:
-                result = self.model.score(
-                    queries[q],
-                    self.columns.prepared(row),
-                    thresholds,
-                    population=population,
-                    frequencies=frequencies,
+                result = explained(
+                    self.model, scores, k, queries[q], self.columns.prepared(row), thresholds
                 )
             else:
                 p = float(probability[k])
