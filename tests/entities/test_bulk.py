@@ -234,3 +234,10 @@ def test_exact_keys_are_the_keys_of_the_whole_prepared_record(
         expected.add(f"dob:{whole.dob.iso()}")
     assert exact_keys("x", entity_type, canonical) == sorted(expected)
     assert expected or entity_type == "Person"
+
+
+def test_bulk_rows_give_every_column(world: World) -> None:
+    from liaison.entities.service import insert_rows
+
+    with world.db.session() as s, pytest.raises(ValueError, match="every column"):
+        insert_rows(s, EntityKey.__table__, [{"entity_id": "x"}])  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ PROPERTY_TYPES = frozenset(
 LINK_ROLES = ("suspect", "victim", "witness", "contact")
 # No property value, whatever its type, is longer than this.
 HARD_MAX = 10_000
+_SCALARS = (str, int, float)
 
 
 class SchemaError(ValueError):
@@ -48,32 +49,40 @@ class Property:
     max: float | None = None
     min: float | None = None
     past: bool = False
+    # Worked out once from the above (``__post_init__``), not for every value cleaned.
+    limit: int = field(init=False, repr=False, compare=False, default=500)
+    folded: Mapping[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.max and self.type in {"text", "name"}:
+            object.__setattr__(self, "limit", int(self.max))
+        object.__setattr__(self, "folded", {v.casefold(): v for v in self.values})
 
     def clean(self, raw: object, props: Mapping[str, object]) -> tuple[str | float, str | None]:
         """The canonical value and a warning; raises ValueError with a readable reason."""
-        if self.type == "number":
+        kind = self.type
+        if kind == "number":
             return self._number(raw), None
-        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        if not isinstance(raw, _SCALARS) or isinstance(raw, bool):
             raise ValueError("must be text")
         text = " ".join(str(raw).split())
-        limit = int(self.max) if self.max and self.type in {"text", "name"} else 500
-        if len(text) > min(limit, HARD_MAX):
-            raise ValueError(f"is longer than {limit} characters")
-        if self.type in {"text", "name"}:
+        if len(text) > self.limit or len(text) > HARD_MAX:
+            raise ValueError(f"is longer than {self.limit} characters")
+        if kind == "text" or kind == "name":
             return text, None
-        if self.type == "date":
+        if kind == "date":
             return self._date(text), None
-        if self.type == "country":
+        if kind == "country":
             code = country_code(text)
             if code is None:
                 raise ValueError(f"{text!r} is not a country code or name")
             return code, None
-        if self.type == "enum":
-            folded = {v.casefold(): v for v in self.values}
-            if text.casefold() not in folded:
+        if kind == "enum":
+            value = self.folded.get(text.casefold())
+            if value is None:
                 raise ValueError(f"must be one of {', '.join(self.values)}")
-            return folded[text.casefold()], None
-        if self.type == "crime_area":
+            return value, None
+        if kind == "crime_area":
             areas = configured_crime_areas()
             if text not in areas:
                 raise ValueError(f"{text!r} is not a configured crime area")
@@ -134,7 +143,8 @@ class EntityType:
             for k, v in raw.items()
             if v is not None and not (isinstance(v, str) and not v.strip())
         }
-        for key in sorted(set(given) - set(self.properties)):
+        unknown = given.keys() - self.properties.keys()
+        for key in sorted(unknown):
             errors[key] = f"{self.name} has no property {key!r}"
         for name, prop in self.properties.items():
             if name not in given:
