@@ -259,12 +259,14 @@ def _chunk(
         )
     for row, c in candidates:
         (known if c.source_ref in existing else fresh).append((row, c))
+    # The bulk insert is the chunk's first write: if the database refuses it, rolling the
+    # chunk's transaction back loses nothing else (and needs no savepoint around it).
     try:
-        with session.begin_nested():
-            created = insert_new(session, actor, [c for _, c in fresh], batch_id=batch_id)
+        created = insert_new(session, actor, [c for _, c in fresh], batch_id=batch_id)
         for (row, _c), record in zip(fresh, created, strict=True):
             _accepted(row, record.id, record.source_ref, record.warnings, "created", stored)
     except SQLAlchemyError:
+        session.rollback()
         known = fresh + known
     for row, c in known:
         try:

@@ -443,12 +443,12 @@ def _driver_values(
     dialect: Dialect, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[tuple[Any, ...]]:
     """The rows' values in ``names`` order, as the driver takes them."""
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    pairs = list(zip(names, processors, strict=True))
-    return [
-        tuple(row[n] if process is None else process(row[n]) for n, process in pairs)
-        for row in rows
-    ]
+    columns = []
+    for name in names:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column = [row[name] for row in rows]
+        columns.append(column if process is None else [process(v) for v in column])
+    return list(zip(*columns, strict=True))
 
 
 def _copy_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
