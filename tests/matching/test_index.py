@@ -118,8 +118,9 @@ def test_score_refs_gives_the_bits_of_the_pure_model() -> None:
         ]
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 def test_search_in_bounded_groups_finds_what_one_group_finds(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     stored, queries = _records()
     index = Index(default_model())
@@ -130,11 +131,13 @@ def test_search_in_bounded_groups_finds_what_one_group_finds(
     def accept(q: int, ref: str) -> bool:
         return not (q % 2 and ref in refused)  # depends on the query's number in the batch
 
-    def run() -> list[list[tuple[str, float]]]:
-        found = index.search_many(probes, accept=accept)
-        return [[(h.right, round(h.probability, 9)) for h in hits] for hits in found]
+    def run(workers: int) -> list[list[tuple[str, float, str]]]:
+        found = index.search_many(probes, accept=accept, workers=workers)
+        return [
+            [(h.right, round(h.probability, 9), h.explanation()) for h in hits] for hits in found
+        ]
 
-    whole = run()
+    whole = run(1)
     monkeypatch.setattr(index_module, "PAIRS_PER_CALL", 40)  # many small groups
-    assert run() == whole
+    assert run(workers) == whole  # on several threads when workers > 1
     assert sum(len(hits) for hits in whole) > 100

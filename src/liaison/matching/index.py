@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import overload
 
 import numpy as np
@@ -18,6 +19,7 @@ from liaison.matching.batch import explained, results, score_pairs
 from liaison.matching.columns import Columns, Vocabulary
 from liaison.matching.estimate import sample
 from liaison.matching.keys import candidate_keys
+from liaison.matching.parallel import default_workers
 from liaison.matching.postings import KIND_CODES, Postings, key_hash, within_pairs
 from liaison.matching.record import Prepared
 from liaison.matching.scoring import (
@@ -302,11 +304,17 @@ class Index:
         include_possible: bool = True,
         explain: bool = True,
         accept: Callable[[int, str], bool] | None = None,
+        workers: int | None = None,
     ) -> list[list[MatchResult]]:
         """``search`` for a batch of queries (screening): one vectorised scoring for all.
 
         ``accept(query number, ref)`` leaves out the hits it refuses before the ``limit``
-        counts them and before they are explained (the caller's own records, say)."""
+        counts them and before they are explained (the caller's own records, say).
+
+        The candidates are scored in groups of at most ``PAIRS_PER_CALL`` pairs, on up to
+        ``workers`` threads (default: one per core) when there are several groups: the array
+        work of one group runs while another's is assembled. The index must not change during
+        the call (callers that update it concurrently hold their lock around both)."""
         floor = (
             threshold
             if threshold is not None
@@ -315,20 +323,33 @@ class Index:
             else thresholds.match
         )
         candidate_rows = self.candidates_many(queries)
-        out: list[list[MatchResult]] = []
         # Scored in groups of a bounded number of pairs: arrays that stay in the caches.
+        bounds: list[tuple[int, int]] = []
         start = total = 0
         for end, rows in enumerate(candidate_rows):
             if total and total + len(rows) > PAIRS_PER_CALL:
-                out += self._search_group(
-                    queries, candidate_rows, start, end, thresholds, limit, floor, explain, accept
-                )
+                bounds.append((start, end))
                 start, total = end, 0
             total += len(rows)
-        out += self._search_group(
-            queries, candidate_rows, start, len(queries), thresholds, limit, floor, explain, accept
-        )
-        return out
+        bounds.append((start, len(queries)))
+        # What the groups share is made here, before any thread starts: the queries' columns
+        # add their name parts to the vocabulary, and the name frequencies are cached.
+        columns = [self._query_columns(queries[a:b]) for a, b in bounds]
+        self.log2p()
+
+        def group(k: int) -> list[list[MatchResult]]:
+            a, b = bounds[k]
+            return self._search_group(
+                queries, candidate_rows, a, b, columns[k], thresholds, limit, floor, explain, accept
+            )
+
+        threads = min(default_workers() if workers is None else workers, len(bounds))
+        if threads <= 1:
+            parts = [group(k) for k in range(len(bounds))]
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                parts = list(pool.map(group, range(len(bounds))))
+        return [hits for part in parts for hits in part]
 
     def _search_group(
         self,
@@ -336,6 +357,7 @@ class Index:
         all_rows: Sequence[I64],
         start: int,
         end: int,
+        query_columns: Columns,
         thresholds: Thresholds,
         limit: int,
         floor: float,
@@ -349,7 +371,6 @@ class Index:
         out: list[list[MatchResult]] = [[] for _ in queries]
         if not sum(counts):
             return out
-        query_columns = self._query_columns(queries)
         left = np.repeat(np.arange(len(queries), dtype=np.int64), counts)
         right = np.concatenate(candidate_rows)
         population = max(len(self), 1)
