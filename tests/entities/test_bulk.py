@@ -241,3 +241,30 @@ def test_bulk_rows_give_every_column(world: World) -> None:
 
     with world.db.session() as s, pytest.raises(ValueError, match="every column"):
         insert_rows(s, EntityKey.__table__, [{"entity_id": "x"}])  # type: ignore[arg-type]
+
+
+def test_a_reupload_writes_only_what_changed_and_revives_deleted_records(world: World) -> None:
+    from liaison.entities.service import remove
+
+    records = [person(f"U{i}", given_name="Name", family_name=f"Family{i}") for i in range(4)]
+    _ingest(world, records, "first")
+    with world.db.session() as s:
+        gone = s.scalars(select(Entity).where(Entity.source_ref == "U3")).one()
+        remove(s, world.actor(world.officer_a), gone.id)
+    before = _last_audit(world)
+    records[1] = person("U1", given_name="Other", family_name="Family1")
+    report = _ingest(world, records, "again")
+    b = report.batch
+    assert (b.accepted, b.updated, b.unchanged, b.rejected) == (0, 2, 2, 0)
+    with world.db.session() as s:
+        stored = {e.source_ref: e for e in s.scalars(select(Entity))}
+        versions = s.scalar(select(func.count()).select_from(EntityVersion))
+    assert [stored[f"U{i}"].version for i in range(4)] == [1, 2, 1, 3]
+    assert not stored["U3"].deleted
+    assert versions == 4 + 1 + 2  # created, deleted, then the two changes
+    entries = _audit(world, before)
+    assert [(e.action, e.object_id) for e in entries] == [
+        ("entity.update", stored["U1"].id),
+        ("entity.update", stored["U3"].id),
+        ("entity.ingest", b.id),
+    ]

@@ -35,6 +35,8 @@ from liaison.entities.service import (
     insert_rows,
     link,
     parse_contribution,
+    revise,
+    revision,
 )
 
 CHUNK = 500
@@ -245,18 +247,16 @@ def _chunk(
         if contribution is not None:
             candidates.append((row, contribution))
     refs = [c.source_ref for _, c in candidates if c.source_ref]
-    existing: set[str] = set()
+    existing: dict[str, Entity] = {}
     for start in range(0, len(refs), 900):
-        existing.update(
-            ref
-            for ref in session.scalars(
-                select(Entity.source_ref).where(
-                    Entity.owner_agency_id == actor.agency_id,
-                    Entity.source_ref.in_(refs[start : start + 900]),
-                )
+        for entity in session.scalars(
+            select(Entity).where(
+                Entity.owner_agency_id == actor.agency_id,
+                Entity.source_ref.in_(refs[start : start + 900]),
             )
-            if ref is not None
-        )
+        ):
+            if entity.source_ref is not None:
+                existing[entity.source_ref] = entity
     for row, c in candidates:
         (known if c.source_ref in existing else fresh).append((row, c))
     # The bulk insert is the chunk's first write: if the database refuses it, rolling the
@@ -270,8 +270,7 @@ def _chunk(
         known = fresh + known
     for row, c in known:
         try:
-            with session.begin_nested():
-                entity, outcome = contribute(session, actor, c, batch_id=batch_id)
+            entity, outcome = _store_known(session, actor, batch_id, c, existing)
         except LiaisonError as exc:
             _reject(row, exc.detail)
             continue
@@ -280,6 +279,28 @@ def _chunk(
             continue
         _accepted(row, entity.id, entity.source_ref, entity.warnings, outcome, stored)
     return reports
+
+
+def _store_known(
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    c: Contribution,
+    existing: Mapping[str, Entity],
+) -> tuple[Entity, str]:
+    """A row that is not part of the bulk insert, in a savepoint of its own when it writes:
+    a record read with the chunk is compared first (unchanged ones write nothing); anything
+    else goes through ``contribute``."""
+    entity = existing.get(c.source_ref) if c.source_ref else None
+    if entity is None:
+        with session.begin_nested():
+            return contribute(session, actor, c, batch_id=batch_id)
+    values = revision(entity, c)
+    if values is None:
+        return entity, "unchanged"
+    with session.begin_nested():
+        revise(session, actor, entity, values, batch_id=batch_id)
+    return entity, "updated"
 
 
 def _validate(

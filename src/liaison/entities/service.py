@@ -378,7 +378,7 @@ def contribute(
 ) -> tuple[Entity, str]:
     """Create, or update by the contributor's record id (idempotent). Returns the record and
     ``created``, ``updated`` or ``unchanged``."""
-    etype = check_contribution(actor, c)
+    check_contribution(actor, c)
     existing = None
     if c.source_ref:
         existing = session.scalars(
@@ -387,20 +387,43 @@ def contribute(
             )
         ).one_or_none()
     if existing is not None:
-        if existing.entity_type != etype.name:
-            raise ValidationFailed(
-                f"record id {c.source_ref!r} is a {existing.entity_type}, not a {etype.name}"
-            )
-        before = _state(existing)
-        was_deleted = existing.deleted
-        _apply(existing, c)
-        existing.deleted = False
-        if _state(existing) == before and not was_deleted:
+        values = revision(existing, c)
+        if values is None:
             return existing, "unchanged"
-        _touch(session, existing, actor, "updated", batch_id=batch_id)
+        revise(session, actor, existing, values, batch_id=batch_id)
         return existing, "updated"
     [entity] = create_many(session, actor, [c], batch_id=batch_id)
     return entity, "created"
+
+
+def revision(existing: Entity, c: Contribution) -> dict[str, Any] | None:
+    """The column values a contribution sets on its existing record (the owner's, with the same
+    record id), or None when it changes nothing; a record of another type is refused."""
+    etype = SCHEMA.get(c.entity_type)
+    if existing.entity_type != etype.name:
+        raise ValidationFailed(
+            f"record id {c.source_ref!r} is a {existing.entity_type}, not a {etype.name}"
+        )
+    values = _values(c)
+    after = (values["entity_type"], values["properties"], _snapshot(values), values["warnings"])
+    if not existing.deleted and after == _state(existing):
+        return None
+    return values
+
+
+def revise(
+    session: Session,
+    actor: Actor,
+    entity: Entity,
+    values: Mapping[str, Any],
+    *,
+    batch_id: str | None = None,
+) -> None:
+    """Store a ``revision`` of a record: a new version, its keys, an audit entry."""
+    for name, value in values.items():
+        setattr(entity, name, value)
+    entity.deleted = False
+    _touch(session, entity, actor, "updated", batch_id=batch_id)
 
 
 @dataclass(frozen=True, slots=True)
