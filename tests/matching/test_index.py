@@ -42,7 +42,8 @@ def _posted(stored: list[Prepared]) -> dict[str, list[int]]:
 
 
 def _expected(index: Index, posted: dict[str, list[int]], query: Prepared, limit: int) -> list[int]:
-    """Rows sharing keys posted by at most ``max_postings`` rows, most shared first."""
+    """Rows sharing keys posted by at most ``max_postings`` rows: the ``limit`` sharing the
+    most (ties: lower rows), in row order."""
     shared: Counter[int] = Counter()
     for key in candidate_keys(query, query=True):
         rows = posted.get(key, [])
@@ -50,7 +51,7 @@ def _expected(index: Index, posted: dict[str, list[int]], query: Prepared, limit
             shared.update(rows)
     own = index.positions.get(query.ref)
     alive = [(row, n) for row, n in shared.items() if not index.removed[row] and row != own]
-    return [row for row, _ in sorted(alive, key=lambda item: (-item[1], item[0]))][:limit]
+    return sorted(row for row, _ in sorted(alive, key=lambda item: (-item[1], item[0]))[:limit])
 
 
 @pytest.mark.parametrize("recent", [False, True])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from liaison.matching.columns import IDENTIFIER_KINDS, Columns
+from liaison.matching.columns import IDENTIFIER_KINDS, PRESENCE_BIT, Columns
 from liaison.matching.features import LEVELS, MISSING, describe
 from liaison.matching.record import Prepared
 from liaison.matching.scoring import (
@@ -104,32 +104,14 @@ STAGES = (
 )
 
 
-def _has(feature: str, columns: Columns, rows: I64) -> NDArray[np.bool_]:
-    """Whether each row has the field ``feature`` compares: a pair lacking it on either side
-    is at the missing level (-1) without comparing anything."""
-    if feature == "birth_date":
-        return np.asarray(columns.year[rows] != 0)
-    if feature in ("gender", "nationality"):
-        return np.asarray(getattr(columns, feature)[rows] != 0)
-    if feature == "birth_place":
-        return np.asarray(columns.place_hash[rows] != 0)
-    if feature == "address":
-        return np.asarray(columns.address_count[rows] != 0)
-    if feature == "name":
-        return np.asarray((columns.name_count[rows] > 0).any(axis=1))
-    if feature in IDENTIFIER_KINDS:
-        return np.asarray(columns.ident_hash[rows, IDENTIFIER_KINDS.index(feature)] != 0)
-    return np.ones(len(rows), dtype=bool)
-
-
-def _both(feature: str, a: Columns, ia: I64, b: Columns, ib: I64) -> NDArray[np.bool_]:
-    """``_has`` on both sides of each pair; the second side read only where the first has it
-    (a query without a phone number costs no look at the candidates' phones)."""
-    both = _has(feature, a, ia)
-    where = np.flatnonzero(both)
-    if len(where):
-        both[where] = _has(feature, b, ib[where])
-    return both
+def _both(present: NDArray[np.uint16], feature: str) -> NDArray[np.bool_]:
+    """Pairs whose two sides have the field ``feature`` compares, given the ``Columns.present``
+    bits both sides share: a pair lacking it on either side is at the missing level (-1)
+    without comparing anything."""
+    bit = PRESENCE_BIT.get(feature)
+    if bit is None:
+        return np.ones(len(present), dtype=bool)
+    return np.asarray((present & bit) != 0)
 
 
 def name_ceiling(model: MatchModel, log2p: F64 | None) -> float:
@@ -200,7 +182,9 @@ def score_pairs(
     order = [f for f in model.features if f not in order] + order
     weight = np.zeros((len(ia), len(model.features)))
     levels = {f: np.full(len(ia), -1, dtype=np.int8) for f in model.features}
-    both = {f: _both(f, a, ia, b, ib) for f in order}
+    # The fields both sides of each pair have: one read of each side's presence bits.
+    present = a.present[ia] & b.present[ib]
+    both = {f: _both(present, f) for f in order}
     # What each pair can still reach: the prior, the bits known, the ceilings of the rest.
     upper: F64 | None = None
     ceilings: dict[str, float] = {}
@@ -248,11 +232,13 @@ def explained(
     left: Prepared,
     right: Prepared,
     thresholds: Thresholds,
+    probability: float,
 ) -> MatchResult:
     """The MatchResult of pair ``row`` of ``scores`` with the explanation ``MatchModel.score``
     gives for ``left`` and ``right`` (its records): the levels and bits already scored, the
     wording of each feature from ``features.describe``, nothing compared again. The pair must
-    have been compared on every feature (not ``pruned``)."""
+    have been compared on every feature (not ``pruned``); ``probability`` is its entry in
+    ``scores.probability`` (worked out once for all pairs by the caller)."""
     contributions = []
     for column, feature in enumerate(model.features):
         index = int(scores.levels[feature][row])
@@ -265,9 +251,13 @@ def explained(
                 describe(feature, level, left, right),
             )
         )
-    p = float(scores.probability[row])
     return MatchResult(
-        left.ref, right.ref, p, float(scores.bits[row]), thresholds.band(p), tuple(contributions)
+        left.ref,
+        right.ref,
+        probability,
+        float(scores.bits[row]),
+        thresholds.band(probability),
+        tuple(contributions),
     )
 
 

@@ -27,6 +27,17 @@ from liaison.matching.record import MAX_ADDRESS_PARTS, MAX_ALTERNATIVES, MAX_PAR
 from liaison.matching.text import SCRIPTS, equivalent, skeleton
 
 IDENTIFIER_KINDS = ("document", "national_id", "phone", "email", "iban", "vin", "plate", "firearm")
+# The fields comparisons read, one bit each in ``Columns.present``.
+PRESENCE = (
+    "name",
+    "birth_date",
+    "gender",
+    "nationality",
+    "birth_place",
+    "address",
+    *IDENTIFIER_KINDS,
+)
+PRESENCE_BIT = {field: 1 << k for k, field in enumerate(PRESENCE)}
 GENDERS = ("", "M", "F", "X")
 COUNTRIES = ("", *sorted(known_codes()))
 _COUNTRY_INDEX = {c: i for i, c in enumerate(COUNTRIES)}
@@ -202,6 +213,8 @@ class Columns:
         self.has_make: NDArray[np.bool_] = np.zeros(capacity, dtype=bool)
         self.address_hash: I64 = np.zeros((capacity, MAX_ADDRESS_PARTS), dtype=np.int64)
         self.address_count: NDArray[np.int8] = np.zeros(capacity, dtype=np.int8)
+        # Which fields each row has (``PRESENCE_BIT``): one read per pair tells them all.
+        self.present: NDArray[np.uint16] = np.zeros(capacity, dtype=np.uint16)
         self.address: Objects = np.full(capacity, None, dtype=object)
         self.refs: Objects = np.full(capacity, None, dtype=object)
         self.display: Objects = np.full(capacity, None, dtype=object)
@@ -303,6 +316,22 @@ class Columns:
         for row, p in zip(rows, batch, strict=True):
             if p.flags:
                 self.flags[row] = p.flags
+        self._presence(window)
+
+    def _presence(self, window: slice) -> None:
+        has = {
+            "name": (self.name_count[window] > 0).any(axis=1),
+            "birth_date": self.year[window] != 0,
+            "gender": self.gender[window] != 0,
+            "nationality": self.nationality[window] != 0,
+            "birth_place": self.place_hash[window] != 0,
+            "address": self.address_count[window] != 0,
+            **{kind: self.ident_hash[window, k] != 0 for k, kind in enumerate(IDENTIFIER_KINDS)},
+        }
+        bits = np.zeros(window.stop - window.start, dtype=np.uint16)
+        for field, mask in has.items():
+            bits[mask] |= PRESENCE_BIT[field]
+        self.present[window] = bits
 
     def prepared(self, row: int) -> Prepared:
         """The prepared record of a row (for explanations and keys)."""

@@ -234,7 +234,8 @@ class Index:
     # ── candidates and search ──────────────────────────────────────────────────────────────
 
     def candidates(self, query: Prepared, *, limit: int = MAX_CANDIDATES) -> I64:
-        """Rows sharing a selective key with the query, most shared keys first."""
+        """Rows sharing a selective key with the query, in row order; at most ``limit``, those
+        sharing the most keys when there are more."""
         return self.candidates_many([query], limit=limit)[0]
 
     def candidates_many(
@@ -260,15 +261,20 @@ class Index:
         own = np.array([self.positions.get(q.ref, -1) for q in queries], dtype=np.int64)
         keep &= row != own[owner]
         owner, row, counts = owner[keep], row[keep], counts[keep]
-        # Per query: most shared keys first, then by row; at most ``limit``.
-        order = np.lexsort((row, -counts, owner))
-        owner, row = owner[order], row[order]
+        # At most ``limit`` per query: where there are more, those sharing the most keys (ties:
+        # the lower rows). Only those queries' candidates are ranked.
         starts = np.searchsorted(owner, np.arange(len(queries) + 1))
-        rank = np.arange(len(owner)) - starts[owner]
-        within = rank < limit
-        owner, row = owner[within], row[within]
-        bounds = np.searchsorted(owner, np.arange(len(queries) + 1))
-        return [row[bounds[q] : bounds[q + 1]] for q in range(len(queries))]
+        crowded = (np.diff(starts) > limit)[owner]
+        if crowded.any():
+            entries = np.flatnonzero(crowded)
+            entries = entries[np.lexsort((row[entries], -counts[entries], owner[entries]))]
+            ranked = owner[entries]
+            rank = np.arange(len(entries)) - np.searchsorted(ranked, ranked)
+            keep = ~crowded
+            keep[entries[rank < limit]] = True
+            owner, row = owner[keep], row[keep]
+            starts = np.searchsorted(owner, np.arange(len(queries) + 1))
+        return [row[starts[q] : starts[q + 1]] for q in range(len(queries))]
 
     def _query_columns(self, queries: Sequence[Prepared]) -> Columns:
         columns = Columns(self.vocabulary, capacity=len(queries))
@@ -396,7 +402,13 @@ class Index:
                 continue
             if explain:
                 result = explained(
-                    self.model, scores, k, queries[q], self.columns.prepared(row), thresholds
+                    self.model,
+                    scores,
+                    k,
+                    queries[q],
+                    self.columns.prepared(row),
+                    thresholds,
+                    float(probability[k]),
                 )
             else:
                 p = float(probability[k])
