@@ -110,7 +110,11 @@ def candidate_keys(p: Prepared, *, query: bool = False) -> set[str]:
     skeletons = name_skeletons(p)
     for a, b in itertools.combinations(sorted(skeletons), 2):
         keys.add(f"nn:{a}|{b}")
-    for year in _years(p.dob, tolerant=query):
+    # A query's year tolerance is for partial dates: with a full date, a year off by one is
+    # found by the name + day and month keys (``nd``), and a day or month off as well by the
+    # name + exact year; the tolerant years would treble the candidates for nothing.
+    full = p.dob is not None and p.dob.day is not None and p.dob.month is not None
+    for year in _years(p.dob, tolerant=query and not full):
         for s in skeletons:
             keys.add(f"ny:{s}|{year}")
     for day in _days(p.dob, tolerant=query):
