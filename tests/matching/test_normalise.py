@@ -135,6 +135,20 @@ def test_keys_tolerate_a_mistyped_year_or_mailbox() -> None:
     assert not [k for k in candidate_keys(prepare({"email": "ab@x.eu"})) if k == "em:ab"]
 
 
+def test_query_year_tolerance_only_for_partial_dates() -> None:
+    def years(dob: str) -> set[str]:
+        query = prepare({"full_name": "Lola Taylor", "dob": dob})
+        return {k.rpartition("|")[2] for k in candidate_keys(query, query=True) if k[:3] == "ny:"}
+
+    assert years("1984") == {"1983", "1984", "1985"}
+    assert years("1984-05") == {"1983", "1984", "1985"}
+    # A full date: the year off by one is the name + day and month keys' business.
+    assert years("1984-05-06") == {"1984"}
+    full = candidate_keys(prepare({"full_name": "Lola Taylor", "dob": "1984-05-06"}), query=True)
+    stored = candidate_keys(prepare({"full_name": "Lola Taylor", "dob": "1985-05-06"}))
+    assert any(k.startswith("nd:") for k in full & stored)
+
+
 @pytest.mark.parametrize(
     ("greek", "latin"),
     [
