@@ -25,9 +25,10 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Engine, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Table, and_, func, or_, select, update
+from sqlalchemy.orm import Session, load_only
 
 from liaison.core import audit
 from liaison.core.clock import utcnow
@@ -41,7 +42,7 @@ from liaison.entities.model import (
     IdentityConflict,
     LinkColour,
 )
-from liaison.entities.service import prepared
+from liaison.entities.service import insert_rows, prepared
 from liaison.matching import PRESETS, Index, MatchResult, Prepared, Thresholds
 from liaison.matching.scoring import IDENTIFIER_FEATURES
 
@@ -207,6 +208,8 @@ def check_chunk(session: Session, *, limit: int = CHUNK) -> int:
     entities = list(
         session.scalars(
             select(Entity)
+            # What the check reads of a record (its properties only if the index lacks it).
+            .options(load_only(Entity.entity_type, Entity.owner_agency_id, Entity.deleted))
             .where(Entity.crosscheck_pending.is_(True))
             .order_by(Entity.change_seq)
             .limit(limit)
@@ -224,15 +227,24 @@ def check_chunk(session: Session, *, limit: int = CHUNK) -> int:
             found[entity.id] = []
         elif entity.entity_type != PERSON:
             found[entity.id] = _object_matches(session, entity)
+    ids = [e.id for e in entities]
     with session.no_autoflush:
-        existing = _existing(session, [e.id for e in entities])
+        existing = _existing(session, ids)
         created: list[CrossMatch] = []
         for entity in entities:
             _reconcile(session, entity, found[entity.id], existing, created)
-            entity.crosscheck_pending = False
+    # The chunk's records are checked: one statement, not one UPDATE per record.
+    for start in range(0, len(ids), 900):
+        session.execute(
+            update(Entity)
+            .where(Entity.id.in_(ids[start : start + 900]))
+            .values(crosscheck_pending=False)
+            .execution_options(synchronize_session=False)
+        )
     if created:
-        session.add_all(created)
-        session.flush()
+        # New cross-matches are complete once every record of the chunk is reconciled (a pair
+        # found from both sides is one row): inserted together, without the unit of work.
+        insert_rows(session, _CROSS_MATCHES, [_row(cm) for cm in created])
         audit.record(
             session,
             None,
@@ -250,6 +262,13 @@ def check_chunk(session: Session, *, limit: int = CHUNK) -> int:
         _identity_conflicts(session, live_persons)
     session.flush()
     return len(entities)
+
+
+_CROSS_MATCHES = cast(Table, CrossMatch.__table__)
+
+
+def _row(cm: CrossMatch) -> dict[str, object]:
+    return {column.key: getattr(cm, column.key) for column in _CROSS_MATCHES.columns}
 
 
 def _existing(session: Session, ids: Sequence[str]) -> dict[str, dict[str, CrossMatch]]:
