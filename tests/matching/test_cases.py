@@ -57,6 +57,16 @@ SAME_PERSON = [
         person(given_name="Khadija", family_name="Mourad", dob="1968-01-29"),
     ),
     (
+        "ukrainian vs Ukrainian passport",
+        person(full_name="Дмитро Гончаренко", dob="1983-08-09"),
+        person(given_name="Dmytro", family_name="Honcharenko", dob="1983-08-09"),
+    ),
+    (
+        "arabic theophoric name vs Latin",
+        person(full_name="عبد الرحمن حداد", dob="2007-12-14"),
+        person(given_name="Abdelrahman", family_name="Haddad", dob="2007-12-14"),
+    ),
+    (
         "greek digraphs vs ELOT",
         person(full_name="Ευάγγελος Μπαλτάς", dob="1971-03-15"),
         person(given_name="Evangelos", family_name="Baltas", dob="1971-03-15"),

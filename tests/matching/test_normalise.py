@@ -11,7 +11,7 @@ from liaison.matching.features import ABJAD, abjad_agree, abjad_keys, token_simi
 from liaison.matching.identifiers import clean, identifier_key, mrz_check, parse_mrz
 from liaison.matching.keys import candidate_keys
 from liaison.matching.record import FIELDS, prepare
-from liaison.matching.text import script_of, skeleton, to_ascii, tokens
+from liaison.matching.text import script_of, skeleton, to_ascii, tokens, ukrainian_latin
 
 
 @settings(max_examples=300, deadline=None)
@@ -192,3 +192,35 @@ def test_abjad_keys_are_consonants_of_the_name(token: str) -> None:
     assert not (set(key) & set("aeiou"))
     assert bare in ("", key, key[1:])
     assert key == "" or len(key) >= 2
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "passport"),
+    [
+        ("Сергій Бойко", "serhii boiko"),
+        ("Дмитро Гончаренко", "dmytro honcharenko"),
+        ("Євгенія Яковенко", "yevheniia yakovenko"),
+        ("Юлія Ярошенко", "yuliia yaroshenko"),
+        ("Згурський", "zghurskyi"),
+    ],
+)
+def test_ukrainian_names_also_spelled_as_on_ukrainian_passports(
+    cyrillic: str, passport: str
+) -> None:
+    assert ukrainian_latin(cyrillic) == passport
+    assert tuple(passport.split()) in prepare({"full_name": cyrillic}).names
+
+
+def test_russian_names_get_no_ukrainian_spelling() -> None:
+    assert ukrainian_latin("Фёдор Щербаков") is None
+    assert ukrainian_latin("Anna Kowalska") is None
+
+
+def test_titles_only_in_latin_script_and_theophoric_names_joined() -> None:
+    assert prepare({"full_name": "Mr John Smith"}).names == (("john", "smith"),)
+    # عمر (Omar) transliterates to mr: a name, not a title.
+    assert prepare({"full_name": "عمر حداد"}).names == (("mr", "hdd"),)
+    assert prepare({"full_name": "Abd al-Rahman Haddad"}).names == (("abdalrahman", "haddad"),)
+    assert prepare({"full_name": "Abdel Rahman Haddad"}).names == (("abdelrahman", "haddad"),)
+    assert prepare({"full_name": "عبد الرحمن حداد"}).names == (("bdlrhmn", "hdd"),)
+    assert token_similarity("bdlrhmn", "abdelrahman") >= ABJAD

@@ -222,8 +222,9 @@ def align(x: tuple[str, ...], y: tuple[str, ...]) -> NameAgreement:
         if shorter >= 0.74 * longer:
             joined = jw(joined_x, joined_y)
             if joined >= ABJAD and joined > mean:
+                # The whole name agrees: every part of the shorter spelling counts.
                 level = 1 if joined >= EQUIVALENT else 2
-                return NameAgreement(level, joined, tuple(symbols))
+                return NameAgreement(level, joined, tuple(equivalent(t) for t in x))
     rank = mean - 0.05 * (m - n)
     if matched == n and n == m:
         level = 1 if lowest >= EQUIVALENT else 2

@@ -18,6 +18,7 @@ from liaison.matching.text import (
     script_of,
     skeleton,
     tokens,
+    ukrainian_latin,
 )
 
 # A name keeps at most this many parts and a record this many spellings of its name; longer
@@ -150,7 +151,9 @@ def _limit(parts: tuple[str, ...]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def _name_parts(text: str) -> tuple[str, ...]:
-    return _limit(content_tokens(tokens(text))) if text else ()
+    if not text:
+        return ()
+    return _limit(content_tokens(tokens(text), titles=script_of(text) == "latin"))
 
 
 def _add(alternatives: list[tuple[str, ...]], parts: tuple[str, ...]) -> None:
@@ -168,6 +171,11 @@ def _names(
     _add(alternatives, structured)
     _add(alternatives, _name_parts(full))
     _add(alternatives, _name_parts(original))
+    # Ukrainian names as Ukrainian passports spell them (Сергій → Serhii as well as sergii).
+    for text in (" ".join(t for t in (given, middle, family) if t), full, original):
+        ukrainian = ukrainian_latin(text) if text else None
+        if ukrainian:
+            _add(alternatives, _name_parts(ukrainian))
     # A Han family name with a reading of its own (单 is Shan, not Dan). Full names in Han are
     # written family name first.
     if family and script_of(family) == "han":

@@ -185,11 +185,79 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in _SPLIT.split(_APOSTROPHES.sub("", to_ascii(text))) if t)
 
 
-def content_tokens(parts: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Tokens without titles and particles, unless the name is nothing but particles."""
-    named = [t for t in parts if t not in TITLES] or list(parts)
+# Arabic theophoric names are one name written in one, two or three words: Abdallah, Abd Allah,
+# Abdel Rahman, Abd al-Rahman, عبد الرحمن (bd lrhmn). Their first word and an article after it are
+# joined to the name that follows.
+_ABD = frozenset({"abd", "abdel", "abdul", "abdal", "abdol", "abdu", "bd"})
+_ABD_ARTICLES = frozenset({"al", "el", "ul", "ol", "il"})
+
+
+def _compounds(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        word = parts[i]
+        if word in _ABD and i + 1 < len(parts):
+            j = i + 1
+            if parts[j] in _ABD_ARTICLES and j + 1 < len(parts):
+                j += 1
+            out.append("".join(parts[i : j + 1]))
+            i = j + 1
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def content_tokens(parts: tuple[str, ...] | list[str], *, titles: bool = True) -> tuple[str, ...]:
+    """Tokens without titles (when ``titles``: names written in Latin script; a name
+    transliterated from another script may spell one, عمر is mr) and particles, unless the name
+    is nothing but particles; Arabic theophoric names (Abd al-Rahman) joined into one part."""
+    words = _compounds(list(parts))
+    named = ([t for t in words if t not in TITLES] if titles else []) or words
     kept = [t for t in named if t not in PARTICLES]
     return tuple(kept or named)
+
+
+# The national romanisation of Ukrainian (Cabinet of Ministers resolution 55 of 2010, used in
+# Ukrainian passports): г is h, и is y, і is i; є, ї, й, ю, я are ye, yi, y, yu, ya at the start
+# of a word and ie, i, i, iu, ia elsewhere. Letter by letter a Ukrainian name otherwise comes
+# out in the Russian manner (Сергій → sergii, not Serhii).
+_UKRAINIAN = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+    "и": "y", "і": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ь": "", "'": "", "’": "", "ʼ": "",
+}  # fmt: skip
+_UKRAINIAN_INITIAL = {
+    "є": ("ye", "ie"),
+    "ї": ("yi", "i"),
+    "й": ("y", "i"),
+    "ю": ("yu", "iu"),
+    "я": ("ya", "ia"),
+}
+# Letters of Russian that Ukrainian does not use: a name with one of them is not Ukrainian.
+_NOT_UKRAINIAN = frozenset("ыэёъ")
+
+
+@lru_cache(maxsize=100_000)
+def ukrainian_latin(text: str) -> str | None:
+    """``text`` romanised as Ukrainian passports do, or None when it has letters Ukrainian
+    does not use (ы, э, ё, ъ) or none of its own Cyrillic."""
+    lowered = unicodedata.normalize("NFC", text).casefold()
+    if _NOT_UKRAINIAN & set(lowered) or script_of(text) != "cyrillic":
+        return None
+    out: list[str] = []
+    start = True
+    for i, ch in enumerate(lowered):
+        if ch in _UKRAINIAN_INITIAL:
+            out.append(_UKRAINIAN_INITIAL[ch][0 if start else 1])
+        elif ch == "г" and i > 0 and lowered[i - 1] == "з":
+            out.append("gh")  # зг is zgh, not zh
+        else:
+            out.append(_UKRAINIAN.get(ch, ch))
+        start = not ch.isalpha() and ch not in "'’ʼ"
+    return "".join(out)
 
 
 @lru_cache(maxsize=1)

@@ -206,6 +206,11 @@ def _align_rows(
         winners = candidates[wins]
         levels[winners] = np.where(joined[wins] >= EQUIVALENT, 1, 2)
         rank[winners] = joined[wins]
+        # The whole name agrees: every part of the shorter spelling counts (features.align).
+        symbols[winners] = -1
+        symbols[winners, : x.shape[1]] = np.where(
+            x[winners] >= 0, table.symbol[np.maximum(x[winners], 0)], -1
+        )
     return levels, rank, symbols
 
 
