@@ -268,3 +268,26 @@ def test_a_reupload_writes_only_what_changed_and_revives_deleted_records(world: 
         ("entity.update", stored["U3"].id),
         ("entity.ingest", b.id),
     ]
+
+
+def test_refused_changes_together_are_stored_one_by_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [person(f"W{i}", given_name="Name", family_name=f"Family{i}") for i in range(3)]
+    _ingest(world, records, "first")
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("UPDATE", {}, Exception("refused"))
+
+    monkeypatch.setattr(ingest, "revise_many", refuse)
+    records[0] = person("W0", given_name="Other", family_name="Family0")
+    records[2] = person("W2", given_name="Other", family_name="Family2")
+    records.append(person("W3", given_name="New", family_name="Family3"))
+    report = _ingest(world, records, "again")
+    b = report.batch
+    assert (b.accepted, b.updated, b.unchanged, b.rejected) == (1, 2, 1, 0)
+    with world.db.session() as s:
+        stored = {e.source_ref: e for e in s.scalars(select(Entity))}
+        assert audit.verify(s).ok
+    assert [stored[f"W{i}"].version for i in range(4)] == [2, 1, 2, 1]
+    assert stored["W2"].properties["given_name"] == "Other"

@@ -36,6 +36,7 @@ from liaison.entities.service import (
     link,
     parse_contribution,
     revise,
+    revise_many,
     revision,
 )
 
@@ -268,6 +269,7 @@ def _chunk(
     except SQLAlchemyError:
         session.rollback()
         known = fresh + known
+    known = _revise_known(session, actor, batch_id, known, existing, stored)
     for row, c in known:
         try:
             entity, outcome = _store_known(session, actor, batch_id, c, existing)
@@ -279,6 +281,46 @@ def _chunk(
             continue
         _accepted(row, entity.id, entity.source_ref, entity.warnings, outcome, stored)
     return reports
+
+
+def _revise_known(
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    known: Sequence[tuple[_Outcome, Contribution]],
+    existing: Mapping[str, Entity],
+    stored: dict[str, str],
+) -> list[tuple[_Outcome, Contribution]]:
+    """Rows of records read with the chunk: unchanged ones reported, changed ones stored
+    together (in a savepoint); returns the rows left to store one by one (rows of records not
+    read, refused ones, and all of the changed ones if the database refuses them together)."""
+    left: list[tuple[_Outcome, Contribution]] = []
+    changed: list[tuple[_Outcome, Entity, dict[str, Any]]] = []
+    for row, c in known:
+        entity = existing.get(c.source_ref) if c.source_ref else None
+        if entity is None:
+            left.append((row, c))
+            continue
+        try:
+            values = revision(entity, c)
+        except LiaisonError as exc:
+            _reject(row, exc.detail)
+            continue
+        if values is None:
+            _accepted(row, entity.id, entity.source_ref, entity.warnings, "unchanged", stored)
+        else:
+            changed.append((row, entity, values))
+    if not changed:
+        return left
+    try:
+        with session.begin_nested():
+            revise_many(session, actor, [(e, v) for _, e, v in changed], batch_id=batch_id)
+    except SQLAlchemyError:
+        by_row = {id(row): c for row, c in known}
+        return left + [(row, by_row[id(row)]) for row, _, _ in changed]
+    for row, entity, _ in changed:
+        _accepted(row, entity.id, entity.source_ref, entity.warnings, "updated", stored)
+    return left
 
 
 def _store_known(

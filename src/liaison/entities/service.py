@@ -426,6 +426,81 @@ def revise(
     _touch(session, entity, actor, "updated", batch_id=batch_id)
 
 
+def revise_many(
+    session: Session,
+    actor: Actor,
+    revisions: Sequence[tuple[Entity, Mapping[str, Any]]],
+    *,
+    batch_id: str | None = None,
+) -> None:
+    """Store ``revision``s of many records (ingestion) as ``revise`` does one by one: each a new
+    version, new keys and an audit entry of its own, with change numbers in the order given;
+    the versions and keys in one statement each."""
+    if not revisions:
+        return
+    first = _claim_seqs(session, len(revisions))
+    now = utcnow()
+    entities = [entity for entity, _ in revisions]
+    for offset, (entity, values) in enumerate(revisions):
+        for name, value in values.items():
+            setattr(entity, name, value)
+        entity.deleted = False
+        entity.version += 1
+        entity.updated_at = now
+        entity.change_seq = first + offset
+        entity.crosscheck_pending = True
+        if batch_id:
+            entity.batch_id = batch_id
+    session.flush()
+    ids = [e.id for e in entities]
+    for start in range(0, len(ids), 900):
+        session.execute(delete(EntityKey).where(EntityKey.entity_id.in_(ids[start : start + 900])))
+    keys = [
+        {"entity_id": e.id, "key": key}
+        for e in entities
+        for key in exact_keys(e.id, e.entity_type, e.properties)
+    ]
+    insert_rows(session, _KEYS, keys)
+    insert_rows(
+        session,
+        _VERSIONS,
+        [
+            {
+                "entity_id": e.id,
+                "version": e.version,
+                "change": "updated",
+                "properties": dict(e.properties),
+                "markings": _markings_snapshot(e),
+                "changed_by": actor.username,
+                "changed_at": now,
+            }
+            for e in entities
+        ],
+    )
+    for e in entities:
+        audit.record(
+            session,
+            actor,
+            "entity.update",
+            object_type=e.entity_type,
+            object_id=e.id,
+            detail={"version": e.version, "batch": batch_id},
+        )
+
+
+def _claim_seqs(session: Session, count: int) -> int:
+    """Claim ``count`` consecutive change numbers; returns the first."""
+    last = int(
+        session.execute(
+            update(EntitySequence)
+            .where(EntitySequence.id == 1)
+            .values(value=EntitySequence.value + count)
+            .returning(EntitySequence.value)
+        ).scalar_one()
+    )
+    return last - count + 1
+
+
 @dataclass(frozen=True, slots=True)
 class Created:
     """A record ``insert_new`` stored: what a per-row report needs of it."""
@@ -518,14 +593,7 @@ def insert_new(
     if not contributions:
         return []
     count = len(contributions)
-    last = int(
-        session.execute(
-            update(EntitySequence)
-            .where(EntitySequence.id == 1)
-            .values(value=EntitySequence.value + count)
-            .returning(EntitySequence.value)
-        ).scalar_one()
-    )
+    first = _claim_seqs(session, count)
     now = utcnow()
     review = _default_review()
     rows: list[dict[str, Any]] = []
@@ -539,7 +607,7 @@ def insert_new(
                 "version": 1,
                 "deleted": False,
                 "batch_id": batch_id,
-                "change_seq": last - count + 1 + offset,
+                "change_seq": first + offset,
                 "crosscheck_pending": True,
                 "created_at": now,
                 "updated_at": now,
