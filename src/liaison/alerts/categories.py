@@ -11,6 +11,7 @@ identifiers) plus what the category adds. Review periods are a deployment's choi
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -384,9 +385,7 @@ def _composed(code: str, type_name: str) -> EntityType:
 
 
 def _required(prop: Property) -> Property:
-    fields = {name: getattr(prop, name) for name in Property.__slots__}
-    fields["required"] = True
-    return Property(**fields)
+    return dataclasses.replace(prop, required=True)
 
 
 # ── Review periods: the deployment's choice ──────────────────────────────────────────────────
