@@ -1,11 +1,13 @@
 """Ingestion: nothing good is lost when something is bad.
 
 Every source (JSON records, NDJSON, CSV/Excel with a column mapping, FollowTheMoney JSON) is
-read into numbered rows; each row is validated and stored on its own (a savepoint per row), so a
-rejected row never aborts the batch and never corrupts accepted ones. Rows are committed in
-chunks: an interruption keeps every chunk already stored. The batch keeps a per-row report
-(accepted, updated, unchanged, rejected with the reason). Stored records are pending for the
-cross-check, which the caller starts in the background (``crosscheck.Runner``).
+read into numbered rows; each row is validated on its own, and rows are stored in chunks: the
+chunk's new records inserted together, its changed ones stored together, one by one (each in a
+savepoint) only if the database refuses them together, so a rejected row never aborts the batch
+and never corrupts accepted ones. Each chunk is committed: an interruption keeps every chunk
+already stored. The batch keeps a per-row report (accepted, updated, unchanged, rejected with
+the reason). Stored records are pending for the cross-check, which the caller starts in the
+background (``crosscheck.Runner``).
 """
 
 from __future__ import annotations
@@ -234,10 +236,10 @@ def _chunk(
     first_line: dict[str, int],
     stored: dict[str, str],
 ) -> list[_Outcome]:
-    """Validate every row, then store new records in bulk and changed ones one by one.
+    """Validate every row, then store new records in bulk and changed ones together.
 
-    A bulk insert that the database refuses falls back to one savepoint per row, so a bad row
-    still costs only itself."""
+    Records the database refuses together are stored one savepoint per row, so a bad row still
+    costs only itself."""
     reports: list[_Outcome] = []
     fresh: list[tuple[_Outcome, Contribution]] = []
     known: list[tuple[_Outcome, Contribution]] = []
