@@ -3,13 +3,16 @@ check queries refuse hostile input with the field and the rule."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liaison.alerts.checks import object_query, parse_item, person_query
 from liaison.alerts.drafts import parse_alert
-from liaison.alerts.identifiers import object_key
+from liaison.alerts.identifiers import object_key, text_problem
 from liaison.core.errors import ValidationFailed
 from tests.alerts.examples import example
 
@@ -130,3 +133,24 @@ def test_batch_items_are_persons_or_objects() -> None:
     assert parse_item({"kind": "plate", "value": "B-AB 1234", "ref": "car-7"}, "2").ref == "car-7"
     with pytest.raises(ValidationFailed):
         parse_item({"type": "animal"}, "3")
+
+
+def _problem_char_by_char(value: str) -> str | None:
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cc" and ch not in "\t\n\r":
+            return f"holds a control character (U+{ord(ch):04X})"
+        if category in ("Cn", "Co", "Cs"):
+            return f"holds an unassigned or private-use character (U+{ord(ch):04X})"
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=30))
+def test_text_problem_as_read_character_by_character(value: str) -> None:
+    assert text_problem(value) == _problem_char_by_char(value)
+
+
+@pytest.mark.parametrize("value", ["AB\x7fC", "AB\x00C", "x\x1by", "ok\tok"])
+def test_text_problem_on_ascii_controls(value: str) -> None:
+    assert text_problem(value) == _problem_char_by_char(value)

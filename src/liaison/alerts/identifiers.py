@@ -99,6 +99,8 @@ def compact(value: str) -> str:
 def text_problem(value: str) -> str | None:
     """Why a typed value cannot be read at all: control characters, unassigned or private-use
     code points (None when it can)."""
+    if value.isascii() and value.isprintable():  # the common case, without a look per character
+        return None
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cc" and ch not in "\t\n\r":
