@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from liaison.matching.columns import IDENTIFIER_KINDS, PRESENCE_BIT, Columns
-from liaison.matching.features import LEVELS, MISSING, describe
+from liaison.matching.features import IDENTIFIER_FEATURE_KINDS, LEVELS, MISSING, describe
 from liaison.matching.record import Prepared
 from liaison.matching.scoring import (
     _FLOOR,
@@ -89,14 +89,7 @@ COSTLY = ("address", "name")
 # that a floor leaves out most pairs before the rest are compared; the costly ones last.
 STAGES = (
     "birth_date",
-    "document",
-    "national_id",
-    "phone",
-    "email",
-    "iban",
-    "vin",
-    "plate",
-    "firearm",
+    *IDENTIFIER_FEATURE_KINDS,
     "gender",
     "nationality",
     "birth_place",
