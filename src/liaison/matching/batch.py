@@ -178,11 +178,14 @@ def score_pairs(
     # The fields both sides of each pair have: one read of each side's presence bits.
     present = a.present[ia] & b.present[ib]
     both = {f: _both(present, f) for f in order}
+    # Features no pair has on both sides are at their missing level for every pair.
+    order = [f for f in order if both[f].any()]
     # What each pair can still reach: the prior, the bits known, the ceilings of the rest.
     upper: F64 | None = None
     ceilings: dict[str, float] = {}
     if floor_bits is not None:
-        upper = np.full(len(ia), prior)
+        absent = sum(float(model.level_bits(f)[-1]) for f in model.features if f not in order)
+        upper = np.full(len(ia), prior + absent)
         for feature in order:
             missing = float(model.level_bits(feature)[-1])
             ceilings[feature] = max(_ceiling(model, feature, log2p), missing)
